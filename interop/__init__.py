@@ -1,0 +1,48 @@
+"""interop: exact, zero-copy array exchange between NumPy, PyTorch, JAX, CuPy and any
+DLPack or array-API library.
+
+This module only re-exports; ``import interop`` imports no array framework.
+"""
+
+from ._adapter import Adapter, ArrayInfo
+from ._convert import explain, to, to_numpy
+from ._devices import Device
+from ._errors import (
+    CopyRequiredError,
+    InteropError,
+    NotAnArrayError,
+    UnknownFrameworkError,
+    UnsupportedDeviceError,
+    UnsupportedDtypeError,
+)
+from ._memory import device, framework, shares_memory
+from ._plan import Plan
+from ._registry import AdapterEntry, register, registry, unregister
+from ._streams import NO_SYNC
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NO_SYNC",
+    "Adapter",
+    "AdapterEntry",
+    "ArrayInfo",
+    "CopyRequiredError",
+    "Device",
+    "InteropError",
+    "NotAnArrayError",
+    "Plan",
+    "UnknownFrameworkError",
+    "UnsupportedDeviceError",
+    "UnsupportedDtypeError",
+    "__version__",
+    "device",
+    "explain",
+    "framework",
+    "register",
+    "registry",
+    "shares_memory",
+    "to",
+    "to_numpy",
+    "unregister",
+]

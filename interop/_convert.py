@@ -1,0 +1,174 @@
+"""The conversion entry points: ``to``, ``to_numpy``, ``explain``.
+
+``to`` first tries a per-(target, type) fast route: a native call installed
+after the first successful zero-copy conversion of that pair, which costs a
+dict lookup on top of the native call.  Everything else goes through
+``coerce -> describe -> plan -> execute``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._adapter import Adapter, ArrayInfo, Request
+from ._devices import Device
+from ._dlpack import CapsuleProducer, device_of, negotiate
+from ._errors import CopyRequiredError, InteropError, UnsupportedDtypeError
+from ._plan import Plan, Route, make_plan
+from ._registry import FAST_ROUTES, adapter_for, resolve_target
+from ._streams import resolve_stream
+
+__all__ = ["explain", "to", "to_numpy"]
+
+
+def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> Any:
+    """Convert ``x`` to an array of ``target`` (a framework name or module), exactly.
+
+    ``copy`` follows the array API: ``True`` never shares memory, ``False`` always
+    shares or raises ``CopyRequiredError``, ``None`` shares when it is safe.
+    ``device=None`` keeps the source device when the target can hold it.
+    ``stream`` orders GPU hand-offs (default: the target's current stream).
+    """
+    if device is None and stream is None:
+        try:
+            fast = FAST_ROUTES[target][type(x)]
+        except (KeyError, TypeError):
+            pass
+        else:
+            result = fast(x, copy)
+            if result is not None:
+                return result
+    return _convert(x, target, device, copy, stream)
+
+
+def to_numpy(x: Any, /, *, copy: bool | None = None, stream: Any = None) -> Any:
+    """Convert anything array-like to a NumPy array: ``.numpy()`` that always works.
+
+    Grad tensors are detached, GPU data is copied to the host after the producer's
+    work, lazy conj/neg bits are resolved.  Read-only sources give read-only views.
+    """
+    if stream is None:
+        try:
+            fast = FAST_ROUTES["numpy"][type(x)]
+        except KeyError:
+            pass
+        else:
+            result = fast(x, copy)
+            if result is not None:
+                return result
+    return _convert(x, "numpy", None, copy, stream)
+
+
+def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None) -> Plan:
+    """Say how ``to(x, target, ...)`` would convert ``x``, and why it copies, without converting."""
+    dst = resolve_target(target)
+    source = adapter_for(x)
+    array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, None))
+    return make_plan(src, _describe(src, array, copied), dst, device, copy, source.name)
+
+
+def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -> Any:
+    dst = resolve_target(target)
+    source = adapter_for(x)
+    try:
+        array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, stream))
+        info = _describe(src, array, copied)
+        plan = make_plan(src, info, dst, device, copy, source.name)
+        result = _execute(plan, src, array, dst, stream)
+    except InteropError:
+        raise
+    except Exception as exc:
+        raise _foreign(exc, source, dst) from exc
+    if plan.route is not Route.COPY and device is None and stream is None and source is src:
+        _install_fast_route(target, type(x), src, dst)
+    return result
+
+
+def _parse(device: Any) -> Device | None:
+    return None if device is None else Device.parse(device)
+
+
+def _describe(src: Adapter, array: Any, copied: str | None) -> ArrayInfo:
+    info = src.describe(array)
+    if copied is None:
+        return info
+    from dataclasses import replace
+
+    return replace(info, input_copied=copied)
+
+
+def _execute(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
+    if plan.route is Route.IDENTITY:
+        return x
+    if plan.route is Route.COPY and not plan.handoff_only:
+        return _copy(plan, src, x, dst, stream)
+    result = _share(plan, src, x, dst, stream)
+    if plan.may_copy and plan.copy is False and dst.data_pointer(result) != src.data_pointer(x):
+        raise CopyRequiredError(
+            f"copy=False, but {dst.name} copied the data on import (it aliases host memory only "
+            "when it is suitably aligned). Pass copy=None to accept the copy."
+        )
+    return result
+
+
+def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
+    """Zero-copy hand-off: NumPy's native routes on the host, DLPack everywhere else."""
+    if plan.device.is_host:
+        if dst.name == "numpy":
+            return src.host_view(x)
+        if src.name == "numpy":
+            return dst.from_numpy(x)
+        if isinstance(x, CapsuleProducer) and _needs_legacy(x, dst):
+            return dst.from_numpy(src.host_view(x))
+    if isinstance(x, CapsuleProducer):
+        return dst.from_dlpack(x)
+    producer = src.dlpack_producer(x)
+    pair = device_of(producer)
+    consumer = None if plan.device.is_host else dst.current_stream(plan.device)
+    negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
+                           versioned=dst.dlpack_versioned)
+    return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
+
+
+def _needs_legacy(x: Any, dst: Adapter) -> bool:
+    info = getattr(x, "info", None)
+    return bool(info is not None and info.versioned and not dst.dlpack_versioned)
+
+
+def _copy(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
+    """Make exactly one new buffer on the target device and hand it to ``dst``."""
+    if plan.source_device.is_host and plan.device.is_host:
+        return dst.copy_from_numpy(src.host_view(x))
+    if plan.device.is_host:
+        return dst.from_numpy(src.to_host(x, stream))
+    if plan.source_device.is_host:
+        return dst.from_host(src.host_view(x), plan.device, stream)
+    if plan.source_device == plan.device:
+        return _share(plan, src, src.device_clone(x), dst, stream)
+    return dst.from_host(src.to_host(x, stream), plan.device, stream)
+
+
+def _foreign(exc: Exception, source: Adapter, dst: Adapter) -> InteropError:
+    """Re-raise a framework's own error as an interop error (the caller chains ``from``)."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    message = (f"Converting a {source.name} array to {dst.name} failed inside "
+               f"{type(exc).__module__}: {text}")
+    if "dtype" in text.lower() or "type" in type(exc).__name__.lower():
+        return UnsupportedDtypeError(message)
+    return InteropError(message)
+
+
+def _identity(x: Any, copy: bool | None) -> Any:
+    return None if copy else x
+
+
+def _install_fast_route(target: Any, tp: type, src: Adapter, dst: Adapter) -> None:
+    fast = src.fast_to(dst) or dst.fast_from(src)
+    if fast is None and src is dst:
+        fast = _identity
+    if fast is not None:
+        try:
+            FAST_ROUTES.setdefault(target, {})[tp] = fast
+        except TypeError:  # an unhashable target: no fast route
+            pass

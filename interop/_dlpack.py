@@ -1,0 +1,220 @@
+"""DLPack negotiation: call a producer's ``__dlpack__``, read the capsule, hand it on.
+
+The layer always calls the producer itself, so that it alone decides the
+stream, the version and whether the producer may copy.  Capsules are read
+with ``ctypes`` (metadata only: nothing is copied) and wrapped in a one-shot
+``CapsuleProducer`` that any consumer's ``from_dlpack`` accepts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+from typing import Any
+
+from ._devices import Device, DLDeviceType
+from ._dtypes import from_dlpack_code
+from ._errors import InteropError
+
+__all__ = ["MAX_VERSION", "CapsuleInfo", "CapsuleProducer", "negotiate", "read_capsule"]
+
+#: The newest DLPack version interop reads (any 1.x shares the 1.0 struct layout).
+MAX_VERSION = (1, 1)
+READ_ONLY_FLAG = 1 << 0
+IS_COPIED_FLAG = 1 << 1
+_NEW_KEYWORDS = ("max_version", "dl_device", "copy")
+
+
+class _DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class _DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+
+class _DLTensor(ctypes.Structure):
+    _fields_ = [
+        ("data", ctypes.c_void_p), ("device", _DLDevice), ("ndim", ctypes.c_int32),
+        ("dtype", _DLDataType), ("shape", ctypes.POINTER(ctypes.c_int64)),
+        ("strides", ctypes.POINTER(ctypes.c_int64)), ("byte_offset", ctypes.c_uint64),
+    ]
+
+
+class _DLManagedTensor(ctypes.Structure):
+    _fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p),
+                ("deleter", ctypes.c_void_p)]
+
+
+class _DLPackVersion(ctypes.Structure):
+    _fields_ = [("major", ctypes.c_uint32), ("minor", ctypes.c_uint32)]
+
+
+class _DLManagedTensorVersioned(ctypes.Structure):
+    _fields_ = [("version", _DLPackVersion), ("manager_ctx", ctypes.c_void_p),
+                ("deleter", ctypes.c_void_p), ("flags", ctypes.c_uint64),
+                ("dl_tensor", _DLTensor)]
+
+
+_get_name = ctypes.pythonapi.PyCapsule_GetName
+_get_name.restype, _get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+_get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_get_pointer.restype, _get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+
+
+def _capsule_type() -> type:
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    return type(new(1, None, None))
+
+
+CAPSULE_TYPE: type = _capsule_type()
+
+
+@dataclass(frozen=True, slots=True)
+class CapsuleInfo:
+    """What a DLPack capsule describes; byte strides, ``None`` for compact C order."""
+
+    versioned: bool
+    version: tuple[int, int]
+    read_only: bool
+    copied: bool
+    device: tuple[int, int]
+    dtype: str
+    shape: tuple[int, ...]
+    strides: tuple[int, ...] | None
+    data: int
+    itemsize: int
+
+
+def capsule_name(capsule: object) -> str:
+    """``"dltensor"``, ``"dltensor_versioned"``, or ``"used_..."`` once consumed."""
+    raw = _get_name(capsule)
+    return raw.decode() if raw else ""
+
+
+def read_capsule(capsule: object) -> CapsuleInfo:
+    """Read a capsule's metadata without consuming it; refuse unknown major versions."""
+    name = capsule_name(capsule)
+    if name not in ("dltensor", "dltensor_versioned"):
+        raise InteropError(
+            f"This DLPack capsule is named {name!r}: it was already consumed. A capsule can be "
+            "imported once; ask the producer for a new one with x.__dlpack__()."
+        )
+    address = _get_pointer(capsule, name.encode())
+    if name == "dltensor":
+        tensor = _DLManagedTensor.from_address(address).dl_tensor
+        return _info(tensor, versioned=False, version=(0, 0), flags=0)
+    version = _DLPackVersion.from_address(address)
+    if version.major != 1:
+        raise InteropError(
+            f"The producer exported DLPack {version.major}.{version.minor}; interop reads "
+            "DLPack 1.x only. Upgrade interop, or ask the producer for max_version=(1, 0)."
+        )
+    managed = _DLManagedTensorVersioned.from_address(address)
+    return _info(managed.dl_tensor, versioned=True, version=(1, version.minor), flags=managed.flags)
+
+
+def _info(t: _DLTensor, *, versioned: bool, version: tuple[int, int], flags: int) -> CapsuleInfo:
+    dtype = from_dlpack_code(t.dtype.code, t.dtype.bits, t.dtype.lanes)
+    itemsize = max(t.dtype.bits // 8, 1)
+    shape = tuple(t.shape[i] for i in range(t.ndim))
+    strides = (tuple(t.strides[i] * itemsize for i in range(t.ndim))
+               if t.strides else None)
+    return CapsuleInfo(
+        versioned=versioned, version=version, read_only=bool(flags & READ_ONLY_FLAG),
+        copied=bool(flags & IS_COPIED_FLAG), device=(t.device.device_type, t.device.device_id),
+        dtype=dtype, shape=shape, strides=strides, data=(t.data or 0) + t.byte_offset,
+        itemsize=itemsize,
+    )
+
+
+class CapsuleProducer:
+    """Presents an already-made capsule through ``__dlpack__`` so any ``from_dlpack`` takes it.
+
+    It hands the capsule out once: a second ``__dlpack__`` call is an error, never a
+    double free.
+    """
+
+    __slots__ = ("_capsule", "_device")
+
+    def __init__(self, capsule: object, device: tuple[int, int]) -> None:
+        self._capsule: object | None = capsule
+        self._device = device
+
+    def __dlpack__(self, **_: Any) -> object:
+        capsule, self._capsule = self._capsule, None
+        if capsule is None:
+            raise InteropError("This DLPack capsule was already handed to a consumer.")
+        return capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._device
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """A capsule and whether the producer honoured the ``copy``/``dl_device`` request."""
+
+    capsule: object
+    honoured: bool
+
+
+def negotiate(producer: Any, *, stream: Any, versioned: bool = True,
+              copy: bool | None = None, dl_device: tuple[int, int] | None = None) -> Negotiated:
+    """Call ``producer.__dlpack__`` with the newest keywords it accepts.
+
+    Legacy producers take only ``stream``: on the ``TypeError`` about the newer keywords
+    the call is retried without them and ``honoured`` is False, so the caller copies or
+    moves the data itself.
+    """
+    kwargs: dict[str, Any] = {"stream": stream}
+    if versioned:
+        kwargs["max_version"] = MAX_VERSION
+    if copy is not None:
+        kwargs["copy"] = copy
+    if dl_device is not None:
+        kwargs["dl_device"] = dl_device
+    if len(kwargs) == 1:
+        return Negotiated(producer.__dlpack__(stream=stream), honoured=True)
+    try:
+        return Negotiated(producer.__dlpack__(**kwargs), honoured=True)
+    except TypeError as exc:
+        if not any(word in str(exc) for word in (*_NEW_KEYWORDS, "keyword")):
+            raise
+    return Negotiated(producer.__dlpack__(stream=stream), honoured=False)
+
+
+def device_of(producer: Any) -> tuple[int, int]:
+    """The producer's ``__dlpack_device__()`` as plain ints."""
+    code, index = producer.__dlpack_device__()
+    return int(code), int(index)
+
+
+def is_cuda_like(pair: tuple[int, int]) -> bool:
+    """True for device memory ordered by streams (CUDA or ROCm)."""
+    return pair[0] in (DLDeviceType.CUDA, DLDeviceType.ROCM)
+
+
+def device_from_pair(pair: tuple[int, int]) -> Device:
+    return Device.from_dlpack(pair)
+
+
+def retype_capsule(capsule: object, dtype: str) -> object:
+    """Relabel an unconsumed capsule's dtype (same width) so NumPy can import it.
+
+    NumPy cannot import bfloat16/float8 through DLPack; interop owns the capsule
+    until it is consumed, so it rewrites the type code to the same-width unsigned
+    integer and views the result as the ``ml_dtypes`` type afterwards.
+    """
+    from ._dtypes import DLPACK_CODES
+
+    name = capsule_name(capsule)
+    address = _get_pointer(capsule, name.encode())
+    if name == "dltensor":
+        tensor = _DLManagedTensor.from_address(address).dl_tensor
+    else:
+        tensor = _DLManagedTensorVersioned.from_address(address).dl_tensor
+    code, bits = DLPACK_CODES[dtype]
+    tensor.dtype.code, tensor.dtype.bits = code, bits
+    return capsule

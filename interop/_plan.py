@@ -1,0 +1,166 @@
+"""Planning: decide the route of one conversion and say why, before touching data.
+
+A plan is pure data.  ``interop.explain`` prints it; ``interop.to`` executes it.
+Every reason to copy is collected first, then the ``copy`` contract is applied
+to the whole list, so ``copy=False`` errors name *all* the reasons at once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ._adapter import Adapter, ArrayInfo
+from ._devices import Device
+from ._errors import CopyRequiredError
+
+__all__ = ["Plan", "Route", "make_plan"]
+
+
+class Route(enum.Enum):
+    """How the data travels."""
+
+    IDENTITY = "identity"  #: the input object itself is the answer
+    SHARE = "share"  #: zero-copy hand-off (native call or DLPack)
+    COPY = "copy"  #: a new buffer on the target device
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The route of one conversion; ``str(plan)`` explains it in words."""
+
+    source: str
+    target: str
+    source_device: Device
+    device: Device
+    route: Route
+    steps: tuple[str, ...]
+    copy_reasons: tuple[str, ...]
+    #: The target may still copy on import (JAX aliases only aligned host memory).
+    may_copy: bool = False
+    detach: bool = False
+    #: The input was already copied into a private buffer (a list...): hand it over as is.
+    handoff_only: bool = False
+    copy: bool | None = None
+
+    @property
+    def zero_copy(self) -> bool:
+        """True when the result shares memory with the input (or is the input)."""
+        return self.route is not Route.COPY
+
+    def __str__(self) -> str:
+        kind = {Route.IDENTITY: "no conversion", Route.SHARE: "zero-copy",
+                Route.COPY: "copy"}[self.route]
+        head = (f"{self.source} ({self.source_device}) -> {self.target} ({self.device}): {kind}")
+        lines = [head, *(f"  - {step}" for step in self.steps)]
+        return "\n".join(lines)
+
+
+def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, device: object,
+              copy: bool | None, source_name: str | None = None) -> Plan:
+    """Plan the conversion of an array described by ``info`` from ``src`` to ``dst``."""
+    name = source_name or src.name
+    dst.check_dtype(info.dtype)
+    target_device = _target_device(info.device, dst, device)
+    if src is dst and target_device == info.device and copy is not True \
+            and info.input_copied is None:
+        return Plan(name, dst.name, info.device, target_device, Route.IDENTITY,
+                    ("same framework and device: the input itself is returned",), (),
+                    copy=copy)
+    reasons = _copy_reasons(src, info, dst, target_device)
+    if copy is False and reasons:
+        raise CopyRequiredError(
+            f"copy=False, but converting this {name} array to {dst.name} needs a copy: "
+            f"{'; '.join(reasons)}. Pass copy=None to allow the copy."
+        )
+    handoff_only = reasons == [info.input_copied]
+    if copy is True and not reasons:
+        reasons.append("copy=True: the result must not share memory with the input")
+    steps = []
+    if info.requires_grad:
+        steps.append("detach from the autograd graph (no copy; the result carries no graph)")
+    if handoff_only:
+        steps.append(f"copy because {reasons[0]}")
+        steps.append(f"hand that new buffer to {dst.name} without copying again")
+        route = Route.COPY
+    elif reasons:
+        steps.extend(f"copy because {reason}" for reason in reasons)
+        steps.append(_copy_step(info.device, target_device, dst))
+        route = Route.COPY
+    else:
+        steps.append(_share_step(src, dst))
+        route = Route.SHARE
+    may_copy = route is Route.SHARE and dst.may_copy_on_import and src.name != dst.name
+    if may_copy:
+        steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
+    return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
+                tuple(reasons), may_copy=may_copy, detach=info.requires_grad,
+                handoff_only=handoff_only, copy=copy)
+
+
+def _target_device(source: Device, dst: Adapter, device: object) -> Device:
+    if device is None:
+        return source if dst.can_hold(source) else dst.default_device()
+    wanted = dst.check_device(Device.parse(device))
+    if wanted.kind == source.kind and wanted.index is None:
+        return source
+    return wanted
+
+
+def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device) -> list[str]:
+    reasons = []
+    if info.input_copied:
+        reasons.append(info.input_copied)
+    if device != info.device:
+        reasons.append(f"the data is on {info.device} and the result must be on {device}")
+    reasons.extend(info.value_hazards)
+    if src is dst:
+        return reasons
+    if info.read_only and not dst.holds_read_only:
+        reasons.append(
+            f"the source is read-only and {dst.name} arrays are writable, so sharing would "
+            "let writes through"
+        )
+    reasons.extend(layout_reasons(info, dst))
+    return reasons
+
+
+def layout_reasons(info: ArrayInfo, dst: Adapter) -> list[str]:
+    """Why ``dst`` cannot take this memory layout as it is (empty when it can)."""
+    if dst.name == "numpy":
+        return []
+    reasons = []
+    if info.byteswapped:
+        reasons.append("the byte order is not native (DLPack carries native order only)")
+    if any(s % info.itemsize for s in info.strides):
+        reasons.append("the strides are not a multiple of the item size (e.g. one field of a "
+                       "structured array)")
+    if not dst.negative_strides and any(s < 0 for s in info.strides):
+        reasons.append(f"the strides are negative, which {dst.name} cannot represent")
+    if dst.compact_only and not is_compact(info.shape, info.strides, info.itemsize):
+        reasons.append(f"the layout is not compact, and {dst.name} imports only compact "
+                       "(C-ordered or permuted) layouts")
+    return reasons
+
+
+def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """True when the elements fill their memory with no gaps, in some dimension order."""
+    if 0 in shape:
+        return True
+    dims = sorted(((st, n) for n, st in zip(shape, strides) if n != 1), reverse=True)
+    expected = itemsize
+    for stride, size in reversed(dims):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _copy_step(source: Device, target: Device, dst: Adapter) -> str:
+    if source == target:
+        return f"copy into a new compact {dst.name} array on {target}"
+    return f"copy from {source} to {target}, then hand the new buffer to {dst.name}"
+
+
+def _share_step(src: Adapter, dst: Adapter) -> str:
+    return f"hand the memory from {src.name} to {dst.name} without copying"

@@ -1,0 +1,99 @@
+"""Protocol adapters for any DLPack producer and for raw DLPack capsules.
+
+The producer is called once, with the stream the consumer needs; the capsule
+is read (dtype, layout, device, READ_ONLY flag) and then travels as a
+``CapsuleArray`` that hands it to exactly one consumer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._adapter import Adapter, ArrayInfo, Request
+from .._devices import CPU, Device, is_host_readable
+from .._dlpack import (CAPSULE_TYPE, CapsuleInfo, CapsuleProducer, device_of, negotiate,
+                       read_capsule, retype_capsule)
+from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
+from .._streams import resolve_stream
+
+__all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]
+
+
+class CapsuleArray(CapsuleProducer):
+    """A negotiated capsule plus what it says about itself."""
+
+    __slots__ = ("info",)
+
+    def __init__(self, capsule: object, info: CapsuleInfo) -> None:
+        super().__init__(capsule, info.device)
+        self.info = info
+
+
+class CapsuleAdapter(Adapter):
+    """Raw ``PyCapsule`` objects named ``dltensor``/``dltensor_versioned``; usable once."""
+
+    name = "capsule"
+
+    def owns(self, tp: type) -> bool:
+        return tp is CAPSULE_TYPE or issubclass(tp, CapsuleArray)
+
+    def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
+        if isinstance(x, CapsuleArray):
+            return x, self, None
+        return CapsuleArray(x, read_capsule(x)), self, None
+
+    def describe(self, x: Any) -> ArrayInfo:
+        info: CapsuleInfo = x.info
+        strides = info.strides if info.strides is not None else _c_strides(info)
+        return ArrayInfo(dtype=info.dtype, shape=info.shape, strides=strides,
+                         itemsize=info.itemsize, device=_device(info.device),
+                         read_only=info.read_only)
+
+    def device_of(self, x: Any) -> Device:
+        return _device(x.info.device)
+
+    def host_view(self, x: Any) -> np.ndarray:
+        info: CapsuleInfo = x.info
+        if info.dtype in EXTENDED:  # NumPy reads these through a same-width integer view
+            wanted = numpy_dtype(info.dtype)
+            capsule = retype_capsule(x.__dlpack__(), same_width_uint(info.dtype))
+            return np.from_dlpack(CapsuleProducer(capsule, info.device)).view(wanted)
+        return np.from_dlpack(x)
+
+
+class DLPackAdapter(CapsuleAdapter):
+    """Any object with ``__dlpack__`` and ``__dlpack_device__``."""
+
+    name = "dlpack"
+
+    def owns(self, tp: type) -> bool:
+        return hasattr(tp, "__dlpack__") and hasattr(tp, "__dlpack_device__")
+
+    def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
+        pair = device_of(x)
+        target = request.device or (CPU if not request.target.can_hold(_device(pair)) else None)
+        consumer_stream = None
+        if target is not None and target.kind != "cpu":
+            consumer_stream = request.target.current_stream(target)
+        stream = resolve_stream(request.stream, pair, consumer_stream)
+        negotiated = negotiate(x, stream=stream)
+        return CapsuleArray(negotiated.capsule, read_capsule(negotiated.capsule)), self, None
+
+    def device_of(self, x: Any) -> Device:
+        if isinstance(x, CapsuleArray):
+            return _device(x.info.device)
+        return _device(device_of(x))
+
+
+def _device(pair: tuple[int, int]) -> Device:
+    return CPU if is_host_readable(pair) else Device.from_dlpack(pair)
+
+
+def _c_strides(info: CapsuleInfo) -> tuple[int, ...]:
+    strides, step = [], info.itemsize
+    for size in reversed(info.shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))

@@ -1,0 +1,76 @@
+"""Host protocol adapters: buffers, ``__array__`` objects, Python scalars and sequences.
+
+These inputs are turned into NumPy arrays first (a view where the protocol
+shares memory, a copy for Python values) and then travel as NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .._adapter import Adapter, ArrayInfo, Request
+from .._errors import NotAnArrayError
+from .._registry import load_adapter
+
+__all__ = ["BufferAdapter", "PythonAdapter"]
+
+
+class BufferAdapter(Adapter):
+    """Objects with ``__array_interface__``, ``__array__`` or the buffer protocol."""
+
+    name = "buffer"
+
+    def owns(self, tp: type) -> bool:
+        if hasattr(tp, "__array_interface__") or hasattr(tp, "__array__"):
+            return True
+        try:
+            return hasattr(tp, "__buffer__") or _is_buffer(tp)
+        except TypeError:
+            return False
+
+    def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
+        try:
+            view = np.asarray(x)
+        except Exception as exc:
+            raise NotAnArrayError(
+                f"{type(x).__name__} claims an array protocol but NumPy could not read it: {exc}"
+            ) from exc
+        return view, load_adapter("numpy"), None
+
+    def describe(self, x: Any) -> ArrayInfo:  # pragma: no cover - coerced before use
+        return load_adapter("numpy").describe(np.asarray(x))
+
+
+class PythonAdapter(Adapter):
+    """Python numbers and (nested) lists/tuples of them: always copied."""
+
+    name = "python"
+
+    def owns(self, tp: type) -> bool:
+        return issubclass(tp, (numbers.Number, list, tuple)) and not issubclass(tp, (str, bytes))
+
+    def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
+        try:
+            array = np.array(x)
+        except (ValueError, TypeError) as exc:
+            raise NotAnArrayError(
+                f"This {type(x).__name__} is not a rectangular nest of numbers, so it is not an "
+                f"array: {exc}"
+            ) from exc
+        if array.dtype == object:
+            raise NotAnArrayError(
+                f"This {type(x).__name__} holds values that are not numbers of one kind "
+                "(ragged nesting, strings, or mixed objects), so it is not an array."
+            )
+        return array, load_adapter("numpy"), \
+            f"a Python {type(x).__name__} holds boxed values, so it is always copied"
+
+    def describe(self, x: Any) -> ArrayInfo:  # pragma: no cover - coerced before use
+        return load_adapter("numpy").describe(np.array(x))
+
+
+def _is_buffer(tp: type) -> bool:
+    return tp in (bytes, bytearray, memoryview) or tp.__module__ == "array"

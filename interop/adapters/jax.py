@@ -1,0 +1,125 @@
+"""JAX: immutable arrays, legacy-only DLPack, compact layouts only, optional 64-bit.
+
+JAX narrows 64-bit inputs silently unless ``JAX_ENABLE_X64`` is set, so such
+conversions are refused instead.  It aliases host memory only when it is
+64-byte aligned, so sharing NumPy memory is attempted, never promised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._adapter import Adapter, ArrayInfo, FastRoute
+from .._devices import CPU, Device
+from .._dtypes import EXTENDED, WIDE, numpy_name
+from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
+from .._plan import is_compact
+
+__all__ = ["JaxAdapter"]
+
+
+def _numpy_fast(x: Any, copy: bool | None) -> Any:
+    return None if copy else np.asarray(x)  # a read-only view of JAX's host buffer
+
+
+class JaxAdapter(Adapter):
+    name = "jax"
+    module = "jax"
+    target_modules = ("jax", "jax.numpy")
+    install_hint = "pip install 'jax[cpu]'"
+    holds_read_only = True  # JAX arrays are immutable
+    compact_only = True
+    dlpack_versioned = False
+    may_copy_on_import = True
+
+    @property
+    def cpu_only(self) -> bool:
+        """True when every JAX device is a CPU: then every JAX array is host memory."""
+        return all(d.platform == "cpu" for d in jax.devices())
+
+    def owns(self, tp: type) -> bool:
+        return issubclass(tp, jax.Array)
+
+    def namespace(self) -> Any:
+        return jnp
+
+    def describe(self, x: Any) -> ArrayInfo:
+        dtype = np.dtype(x.dtype)
+        itemsize = dtype.itemsize
+        strides, step = [], itemsize
+        for size in reversed(x.shape):
+            strides.append(step)
+            step *= max(size, 1)
+        return ArrayInfo(dtype=numpy_name(dtype), shape=tuple(x.shape),
+                         strides=tuple(reversed(strides)), itemsize=itemsize,
+                         device=self.device_of(x))
+
+    def device_of(self, x: Any) -> Device:
+        devices = x.devices()
+        if len(devices) != 1:
+            raise InteropError(
+                f"This JAX array is sharded over {len(devices)} devices; interop converts "
+                "single-device arrays. Gather it first, e.g. jax.device_get(x)."
+            )
+        (d,) = devices
+        return CPU if d.platform == "cpu" else Device("cuda" if d.platform == "gpu" else d.platform,
+                                                      d.id)
+
+    def host_view(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    def fast_to(self, target: Adapter) -> FastRoute | None:
+        return _numpy_fast if target.name == "numpy" and self.cpu_only else None
+
+    def check_dtype(self, dtype: str) -> None:
+        if dtype in WIDE and not jax.config.jax_enable_x64:
+            raise UnsupportedDtypeError(
+                f"JAX would silently narrow {dtype} to 32 bits because 64-bit mode is off. "
+                "Enable it (JAX_ENABLE_X64=1, or jax.config.update('jax_enable_x64', True)) "
+                "or convert to a 32-bit dtype first."
+            )
+
+    def check_device(self, device: Device) -> Device:
+        if device.kind == "cpu":
+            return CPU
+        platform = "gpu" if device.kind in ("cuda", "rocm") else device.kind
+        try:
+            found = jax.devices(platform)
+        except RuntimeError:
+            found = []
+        index = 0 if device.index is None else device.index
+        if index < len(found):
+            return Device(device.kind, index)
+        raise UnsupportedDeviceError(
+            f"JAX has no {device} device here (it sees {', '.join(map(str, jax.devices()))}). "
+            "Use device='cpu' or install a GPU build of jax."
+        )
+
+    def from_dlpack(self, producer: Any) -> Any:
+        return jax.dlpack.from_dlpack(producer)
+
+    def from_numpy(self, array: np.ndarray) -> Any:
+        exportable = array.dtype.name not in EXTENDED and array.flags.writeable
+        if exportable and is_compact(array.shape, array.strides, array.itemsize):
+            return jax.dlpack.from_dlpack(array)  # aliases when 64-byte aligned
+        return jax.device_put(array)
+
+    def copy_from_numpy(self, view: np.ndarray) -> Any:
+        return jnp.array(view, copy=True)
+
+    def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
+        target = jax.devices("gpu")[device.index or 0]
+        return jax.device_put(np.ascontiguousarray(view), target)
+
+    def to_host(self, x: Any, stream: Any) -> np.ndarray:
+        return np.array(jax.device_get(x))
+
+    def device_clone(self, x: Any) -> Any:
+        return jnp.array(x, copy=True)
+
+    def data_pointer(self, x: Any) -> int | None:
+        return int(x.unsafe_buffer_pointer())
