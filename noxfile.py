@@ -1,0 +1,47 @@
+"""Sessions: tests (all frameworks), minimal (numpy only), lint, typecheck, docs, bench, gpu."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests", "minimal", "lint", "typecheck"]
+
+PYTHON = "3.11"
+CONSTRAINTS = ("-c", "constraints.txt")
+FRAMEWORKS = ("torch==2.13.0", "jax[cpu]", "array-api-strict", "array-api-compat", "ml_dtypes")
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The full suite with every CPU framework installed."""
+    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, *TEST_TOOLS, "matplotlib")
+    session.run("pytest", "-n", "2", *session.posargs,
+                env={"INTEROP_EXPECT_BACKENDS": "numpy,torch,jax,array_api_strict,ml_dtypes"})
+
+
+@nox.session(python=PYTHON)
+def minimal(session: nox.Session) -> None:
+    """NumPy alone: framework tests skip, asking for torch raises UnknownFrameworkError."""
+    session.install(*CONSTRAINTS, "-e", ".", *TEST_TOOLS)
+    session.run("pytest", "-n", "2", *session.posargs, env={"INTEROP_EXPECT_BACKENDS": "numpy"})
+
+
+@nox.session(python=PYTHON)
+def gpu(session: nox.Session) -> None:
+    """The GPU suite (marker ``gpu``); run it on a machine with a CUDA device."""
+    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, "cupy-cuda12x", *TEST_TOOLS)
+    session.run("pytest", "-m", "gpu", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "interop", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    session.install(*CONSTRAINTS, "mypy", "numpy", "-e", ".")
+    session.run("mypy", "interop")
