@@ -29,8 +29,9 @@ from ._errors import UnsupportedDeviceError
 
 __all__ = ["Adapter", "ArrayInfo", "FastRoute", "Request"]
 
-#: ``fast(x, copy) -> result`` or ``None`` when the fast path does not apply.
-FastRoute = Callable[[Any, "bool | None"], Any]
+#: ``fast(x) -> result``, identical to the planned zero-copy route, or raises when the
+#: case needs planning (read-only input, grad, lazy bits, exotic layout...).
+FastRoute = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ class Adapter:
         return None
 
     def fast_from(self, source: Adapter) -> FastRoute | None:
-        """A native shortcut from ``source`` into this framework, identical to the protocol route."""
+        """A native shortcut from ``source`` into this framework, identical to the protocol."""
         return None
 
     def to_host(self, x: Any, stream: Any) -> np.ndarray:

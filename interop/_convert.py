@@ -2,15 +2,18 @@
 
 ``to`` first tries a per-(target, type) fast route: a native call installed
 after the first successful zero-copy conversion of that pair, which costs a
-dict lookup on top of the native call.  Everything else goes through
+dict lookup on top of the native call.  A route either returns exactly what
+the planned route would, or raises, and then the planned route runs (and
+raises the proper interop error if there is one).  Everything else goes through
 ``coerce -> describe -> plan -> execute``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from ._adapter import Adapter, ArrayInfo, Request
+from ._adapter import Adapter, ArrayInfo, FastRoute, Request
 from ._devices import Device
 from ._dlpack import CapsuleProducer, device_of, negotiate
 from ._errors import CopyRequiredError, InteropError, UnsupportedDtypeError
@@ -30,15 +33,12 @@ def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
     ``device=None`` keeps the source device when the target can hold it.
     ``stream`` orders GPU hand-offs (default: the target's current stream).
     """
-    if device is None and stream is None:
-        try:
-            fast = FAST_ROUTES[target][type(x)]
-        except (KeyError, TypeError):
+    if copy is not True and device is None and stream is None:
+        try:  # the fast route: one lookup, then the native call (or the input itself)
+            route = FAST_ROUTES[target][type(x)]
+            return x if route is None else route(x)
+        except Exception:  # noqa: BLE001 - no route yet, or a case the route leaves to planning
             pass
-        else:
-            result = fast(x, copy)
-            if result is not None:
-                return result
     return _convert(x, target, device, copy, stream)
 
 
@@ -48,15 +48,12 @@ def to_numpy(x: Any, /, *, copy: bool | None = None, stream: Any = None) -> Any:
     Grad tensors are detached, GPU data is copied to the host after the producer's
     work, lazy conj/neg bits are resolved.  Read-only sources give read-only views.
     """
-    if stream is None:
+    if copy is not True and stream is None:
         try:
-            fast = FAST_ROUTES["numpy"][type(x)]
-        except KeyError:
+            route = FAST_ROUTES["numpy"][type(x)]
+            return x if route is None else route(x)
+        except Exception:  # noqa: BLE001 - see ``to``
             pass
-        else:
-            result = fast(x, copy)
-            if result is not None:
-                return result
     return _convert(x, "numpy", None, copy, stream)
 
 
@@ -65,7 +62,8 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     dst = resolve_target(target)
     source = adapter_for(x)
     array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, None))
-    return make_plan(src, _describe(src, array, copied), dst, device, copy, source.name)
+    return make_plan(src, _describe(src, array, copied), dst, device=device, copy=copy,
+                     source_name=source.name)
 
 
 def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -> Any:
@@ -74,7 +72,7 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
     try:
         array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, stream))
         info = _describe(src, array, copied)
-        plan = make_plan(src, info, dst, device, copy, source.name)
+        plan = make_plan(src, info, dst, device=device, copy=copy, source_name=source.name)
         result = _execute(plan, src, array, dst, stream)
     except InteropError:
         raise
@@ -154,21 +152,15 @@ def _foreign(exc: Exception, source: Adapter, dst: Adapter) -> InteropError:
     text = f"{type(exc).__name__}: {exc}".strip()
     message = (f"Converting a {source.name} array to {dst.name} failed inside "
                f"{type(exc).__module__}: {text}")
-    if "dtype" in text.lower() or "type" in type(exc).__name__.lower():
+    if "dtype" in text.lower():
         return UnsupportedDtypeError(message)
     return InteropError(message)
 
 
-def _identity(x: Any, copy: bool | None) -> Any:
-    return None if copy else x
-
-
 def _install_fast_route(target: Any, tp: type, src: Adapter, dst: Adapter) -> None:
-    fast = src.fast_to(dst) or dst.fast_from(src)
-    if fast is None and src is dst:
-        fast = _identity
-    if fast is not None:
-        try:
-            FAST_ROUTES.setdefault(target, {})[tp] = fast
-        except TypeError:  # an unhashable target: no fast route
-            pass
+    """Remember a native route for (target, type); ``None`` stands for "return the input"."""
+    route: FastRoute | None = None if src is dst else (src.fast_to(dst) or dst.fast_from(src))
+    if route is None and src is not dst:
+        return
+    with contextlib.suppress(TypeError):  # an unhashable target gets no fast route
+        FAST_ROUTES.setdefault(target, {})[tp] = route

@@ -77,7 +77,7 @@ class Device:
 
     @classmethod
     def parse(cls, spec: object) -> Device:
-        """Accept ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``Device`` or a framework's device object."""
+        """Accept ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``Device`` or a framework's device."""
         if isinstance(spec, Device):
             return spec
         if isinstance(spec, str):

@@ -64,7 +64,8 @@ _get_pointer.restype, _get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object
 
 def _capsule_type() -> type:
     new = ctypes.pythonapi.PyCapsule_New
-    new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
     return type(new(1, None, None))
 
 
@@ -142,7 +143,8 @@ class CapsuleProducer:
         self._capsule: object | None = capsule
         self._device = device
 
-    def __dlpack__(self, **_: Any) -> object:
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None,
+                   dl_device: Any = None, copy: Any = None) -> Any:
         capsule, self._capsule = self._capsule, None
         if capsule is None:
             raise InteropError("This DLPack capsule was already handed to a consumer.")

@@ -76,7 +76,8 @@ def numpy_dtype(name: str) -> np.dtype[Any]:
             f"NumPy has no {name} dtype of its own; install ml_dtypes to use it: "
             "pip install ml_dtypes"
         ) from None
-    return np.dtype(getattr(ml_dtypes, name))
+    extended: np.dtype[Any] = np.dtype(getattr(ml_dtypes, name))
+    return extended
 
 
 def from_dlpack_code(code: int, bits: int, lanes: int) -> str:

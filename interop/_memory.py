@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def shares_memory(a: Any, b: Any, /) -> bool:
     if va is None or vb is None:
         return True
     try:
-        return bool(np.shares_memory(va, vb, max_work=100_000))
+        return bool(np.shares_memory(va, vb, max_work=cast(Any, 100_000)))
     except np.exceptions.TooHardError:
         return True
 
@@ -62,8 +62,8 @@ def _extent(x: Any) -> tuple[Device, int, int] | None:
         if view is None:
             return None
         start = int(view.__array_interface__["data"][0])
-    low = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape) if s < 0)
-    high = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape) if s > 0)
+    low = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape, strict=True) if s < 0)
+    high = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape, strict=True) if s > 0)
     return info.device, low, high + info.itemsize
 
 

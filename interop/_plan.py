@@ -56,7 +56,7 @@ class Plan:
         return "\n".join(lines)
 
 
-def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, device: object,
+def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
               copy: bool | None, source_name: str | None = None) -> Plan:
     """Plan the conversion of an array described by ``info`` from ``src`` to ``dst``."""
     name = source_name or src.name
@@ -147,7 +147,7 @@ def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) 
     """True when the elements fill their memory with no gaps, in some dimension order."""
     if 0 in shape:
         return True
-    dims = sorted(((st, n) for n, st in zip(shape, strides) if n != 1), reverse=True)
+    dims = sorted(((st, n) for n, st in zip(shape, strides, strict=True) if n != 1), reverse=True)
     expected = itemsize
     for stride, size in reversed(dims):
         if stride != expected:

@@ -66,7 +66,7 @@ _generic: list[Adapter] = []
 _type_cache: dict[type, Adapter] = {}
 _target_cache: dict[Any, Adapter] = {}
 #: target -> type -> fast route; read by ``interop.to`` without locking (dict reads are atomic).
-FAST_ROUTES: dict[Any, dict[type, FastRoute]] = {}
+FAST_ROUTES: dict[Any, dict[type, FastRoute | None]] = {}
 _lock = threading.RLock()
 _plugins_read = False
 
@@ -79,7 +79,9 @@ def registry() -> Mapping[str, AdapterEntry]:
 def register(adapter: Adapter, *, replace: bool = False) -> None:
     """Add ``adapter`` under ``adapter.name``; refuse to replace an existing name silently."""
     if not isinstance(adapter, Adapter) or not adapter.name:
-        raise TypeError(f"register() takes an interop.Adapter instance with a name, not {adapter!r}.")
+        raise TypeError(
+            f"register() takes an interop.Adapter instance with a name, not {adapter!r}."
+        )
     with _lock:
         if adapter.name in _entries and not replace:
             raise InteropError(
@@ -109,9 +111,9 @@ def _clear_caches() -> None:
 
 
 def _load(name: str) -> Adapter:
-    adapter = _loaded.get(name)
-    if adapter is not None:
-        return adapter
+    cached = _loaded.get(name)
+    if cached is not None:
+        return cached
     entry = _entries[name]
     module_name, _, class_name = entry.path.partition(":")
     try:
@@ -121,7 +123,7 @@ def _load(name: str) -> Adapter:
             f"{name} is not installed, so interop cannot convert to or from it. "
             f"Install it with: {entry.install_hint}"
         ) from exc
-    adapter = getattr(module, class_name)()
+    adapter: Adapter = getattr(module, class_name)()
     _loaded[name] = adapter
     return adapter
 
@@ -133,7 +135,8 @@ def load_adapter(name: str) -> Adapter:
             _read_plugins()
         if name not in _entries:
             raise UnknownFrameworkError(
-                f"No framework is registered as {name!r}. Known names: {', '.join(sorted(_entries))}. "
+                f"No framework is registered as {name!r}. "
+                f"Known names: {', '.join(sorted(_entries))}. "
                 "A third-party framework needs an adapter: see interop.register()."
             )
         return _load(name)
@@ -212,7 +215,7 @@ def _resolve_uncached(target: object) -> Adapter:
 
 
 def _name_of_module(module_name: str) -> str:
-    for name, entry in list(_entries.items()):
+    for name in list(_entries):
         adapter = _loaded.get(name)
         modules = adapter.target_modules if adapter is not None else ()
         if module_name == name or module_name in modules:
@@ -247,7 +250,7 @@ def _read_plugins() -> bool:
         try:
             adapter = ep.load()()
             register(adapter)
-        except Exception as exc:  # a broken plugin must not break every conversion
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not break conversions
             warnings.warn(
                 f"interop: the adapter plugin {ep.name!r} ({ep.value}) failed to load and is "
                 f"ignored: {type(exc).__name__}: {exc}",

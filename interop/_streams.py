@@ -38,7 +38,7 @@ NO_SYNC: Final = _NoSync()
 
 
 def stream_handle(stream: Any) -> int:
-    """An integer stream handle from an int, ``NO_SYNC``, or a torch/cupy/``__cuda_stream__`` object."""
+    """An int stream handle from an int, ``NO_SYNC``, or a torch/cupy/``__cuda_stream__`` object."""
     if stream is NO_SYNC:
         return -1
     if isinstance(stream, int) and not isinstance(stream, bool):
@@ -68,8 +68,9 @@ def resolve_stream(stream: Any, producer_device: tuple[int, int],
     if kind not in (DLDeviceType.CUDA, DLDeviceType.ROCM):
         if stream is not None and stream is not NO_SYNC:
             raise InteropError(
-                f"stream={stream!r} was given, but the data is on {Device.from_dlpack(producer_device)}"
-                ", which has no streams. Leave stream=None for host memory."
+                f"stream={stream!r} was given, but the data is on "
+                f"{Device.from_dlpack(producer_device)}, which has no streams. "
+                "Leave stream=None for host memory."
             )
         return None
     rocm = kind == DLDeviceType.ROCM
@@ -89,5 +90,6 @@ def _check(handle: int, rocm: bool) -> None:
         )
     if rocm and handle in (1, 2):
         raise InteropError(
-            f"Stream {handle} is not valid on ROCm; pass 0 for the default stream or a stream object."
+            f"Stream {handle} is not valid on ROCm; pass 0 for the default stream or a stream "
+            "object."
         )

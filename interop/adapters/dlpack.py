@@ -13,8 +13,15 @@ import numpy as np
 
 from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import CPU, Device, is_host_readable
-from .._dlpack import (CAPSULE_TYPE, CapsuleInfo, CapsuleProducer, device_of, negotiate,
-                       read_capsule, retype_capsule)
+from .._dlpack import (
+    CAPSULE_TYPE,
+    CapsuleInfo,
+    CapsuleProducer,
+    device_of,
+    negotiate,
+    read_capsule,
+    retype_capsule,
+)
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._streams import resolve_stream
 

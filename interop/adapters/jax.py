@@ -22,10 +22,6 @@ from .._plan import is_compact
 __all__ = ["JaxAdapter"]
 
 
-def _numpy_fast(x: Any, copy: bool | None) -> Any:
-    return None if copy else np.asarray(x)  # a read-only view of JAX's host buffer
-
-
 class JaxAdapter(Adapter):
     name = "jax"
     module = "jax"
@@ -73,7 +69,8 @@ class JaxAdapter(Adapter):
         return np.asarray(x)
 
     def fast_to(self, target: Adapter) -> FastRoute | None:
-        return _numpy_fast if target.name == "numpy" and self.cpu_only else None
+        # np.asarray gives a read-only view of JAX's buffer, but copies device arrays: host only
+        return np.asarray if target.name == "numpy" and self.cpu_only else None
 
     def check_dtype(self, dtype: str) -> None:
         if dtype in WIDE and not jax.config.jax_enable_x64:

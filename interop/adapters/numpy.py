@@ -6,15 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute, Request
+from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import CPU, Device
 from .._dtypes import EXTENDED, numpy_name
 
 __all__ = ["NumpyAdapter"]
-
-
-def _identity(x: Any, copy: bool | None) -> Any:
-    return None if copy else x
 
 
 class NumpyAdapter(Adapter):
@@ -52,9 +48,6 @@ class NumpyAdapter(Adapter):
 
     def host_view(self, x: Any) -> np.ndarray:
         return np.asarray(x)
-
-    def fast_to(self, target: Adapter) -> FastRoute | None:
-        return _identity if target is self else None
 
     def from_dlpack(self, producer: Any) -> Any:
         return np.from_dlpack(producer)

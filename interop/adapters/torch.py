@@ -31,31 +31,18 @@ _NAMES: dict[torch.dtype, str] = {
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 
 
-def _numpy_fast(x: Any, copy: bool | None) -> Any:
-    if copy:
-        return None
-    try:
-        return x.numpy()  # raises for grad, conj/neg bits, CUDA, bfloat16: slow path
-    except (RuntimeError, TypeError):
-        return None
+class _Fallback(Exception):
+    """Raised by a fast route to hand the case to the planner."""
 
 
-def _from_numpy_fast(x: Any, copy: bool | None) -> Any:
-    if copy or not x.flags.writeable:
-        return None
-    try:
-        return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides
-    except (TypeError, ValueError):
-        return None
+def _from_numpy_fast(x: Any) -> Any:
+    if not x.flags.writeable:  # torch would hand out a writable alias: plan a copy instead
+        raise _Fallback
+    return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides
 
 
-def _from_jax_fast(x: Any, copy: bool | None) -> Any:
-    if copy:
-        return None
-    try:
-        return torch.utils.dlpack.from_dlpack(x.__dlpack__(stream=None))
-    except Exception:  # noqa: BLE001 - any refusal means: take the planned route
-        return None
+def _from_jax_fast(x: Any) -> Any:
+    return torch.utils.dlpack.from_dlpack(x.__dlpack__(stream=None))
 
 
 class TorchAdapter(Adapter):
@@ -104,14 +91,17 @@ class TorchAdapter(Adapter):
         name = _NAMES.get(t.dtype)
         if name in EXTENDED:  # NumPy reads these only through ml_dtypes: bit-cast views
             wanted = numpy_dtype(name)
-            return t.view(_DTYPES[same_width_uint(name)]).numpy().view(wanted)
-        return t.numpy()
+            raw: np.ndarray = t.view(_DTYPES[same_width_uint(name)]).numpy()
+            return raw.view(wanted)
+        view: np.ndarray = t.numpy()
+        return view
 
     def clone(self, x: Any) -> Any:
         return self.from_numpy(np.array(self.host_view(x), order="C"))
 
     def fast_to(self, target: Adapter) -> FastRoute | None:
-        return _numpy_fast if target.name == "numpy" else None
+        # Tensor.numpy raises for grad, conj/neg bits, CUDA and bfloat16: all planned instead
+        return torch.Tensor.numpy if target.name == "numpy" else None
 
     def fast_from(self, source: Adapter) -> FastRoute | None:
         if source.name == "numpy":
