@@ -17,7 +17,9 @@ target.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -184,6 +186,10 @@ class Adapter:
     def copy_from_numpy(self, view: np.ndarray) -> Any:
         """Import a *copy* of host memory (any layout) in as few passes as possible."""
         return self.from_numpy(np.array(view, dtype=view.dtype.newbyteorder("="), order="C"))
+
+    def export_context(self, x: Any) -> AbstractContextManager[Any]:
+        """Context in which ``x`` may be exported (e.g. its GPU made current)."""
+        return contextlib.nullcontext()
 
     def current_stream(self, device: Device) -> int | None:
         """The consumer's current stream handle on ``device``; ``None`` on the host."""

@@ -124,8 +124,9 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
     producer = src.dlpack_producer(x)
     pair = device_of(producer)
     consumer = None if plan.device.is_host else dst.current_stream(plan.device)
-    negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
-                           versioned=dst.dlpack_versioned)
+    with src.export_context(x):
+        negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
+                               versioned=dst.dlpack_versioned)
     return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
 
 

@@ -53,6 +53,7 @@ _BUILTIN: dict[str, AdapterEntry] = {
 _GENERIC_PATHS = (
     "interop.adapters.dlpack:CapsuleAdapter",
     "interop.adapters.dlpack:DLPackAdapter",
+    "interop.adapters.cai:CudaArrayInterfaceAdapter",
     "interop.adapters.host:BufferAdapter",
     "interop.adapters.host:PythonAdapter",
 )

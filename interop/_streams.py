@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ._devices import Device, DLDeviceType
+from ._devices import DLDeviceType
 from ._errors import InteropError
 
 __all__ = ["NO_SYNC", "resolve_stream", "stream_handle"]
@@ -66,13 +66,7 @@ def resolve_stream(stream: Any, producer_device: tuple[int, int],
     """
     kind = producer_device[0]
     if kind not in (DLDeviceType.CUDA, DLDeviceType.ROCM):
-        if stream is not None and stream is not NO_SYNC:
-            raise InteropError(
-                f"stream={stream!r} was given, but the data is on "
-                f"{Device.from_dlpack(producer_device)}, which has no streams. "
-                "Leave stream=None for host memory."
-            )
-        return None
+        return None  # host memory has no streams; DLPack requires None here
     rocm = kind == DLDeviceType.ROCM
     if stream is None:
         handle = consumer_stream if consumer_stream is not None else (0 if rocm else 1)

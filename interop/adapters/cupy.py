@@ -19,6 +19,15 @@ from .._errors import UnsupportedDeviceError
 __all__ = ["CupyAdapter", "device_count"]
 
 
+def _stream(stream: Any) -> Any:
+    """A cupy stream for ``stream`` (``None`` keeps cupy's current stream)."""
+    from .._streams import NO_SYNC, stream_handle
+
+    if stream is None or stream is NO_SYNC:
+        return None
+    return cupy.cuda.ExternalStream(stream_handle(stream))
+
+
 def device_count() -> int:
     """Number of usable CUDA devices; 0 where the driver or the GPU is missing."""
     try:
@@ -69,12 +78,19 @@ class CupyAdapter(Adapter):
     def from_dlpack(self, producer: Any) -> Any:
         return cupy.from_dlpack(producer)
 
+    def export_context(self, x: Any) -> Any:
+        return cupy.cuda.Device(x.device.id)
+
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
-        return np.asarray(x.get())
+        with cupy.cuda.Device(x.device.id):
+            return np.asarray(x.get(stream=_stream(stream)))  # waits for that stream
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
+        # cupy.from_dlpack refuses host memory: copy explicitly, on the requested stream
         with cupy.cuda.Device(device.index or 0):
-            return cupy.asarray(np.ascontiguousarray(view))
+            out = cupy.empty(view.shape, dtype=view.dtype)
+            out.set(np.ascontiguousarray(view), stream=_stream(stream))
+            return out
 
     def device_clone(self, x: Any) -> Any:
         return x.copy(order="C")

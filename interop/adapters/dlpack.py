@@ -23,6 +23,7 @@ from .._dlpack import (
     retype_capsule,
 )
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
+from .._errors import CopyRequiredError, InteropError
 from .._streams import resolve_stream
 
 __all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]
@@ -80,13 +81,35 @@ class DLPackAdapter(CapsuleAdapter):
 
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         pair = device_of(x)
-        target = request.device or (CPU if not request.target.can_hold(_device(pair)) else None)
-        consumer_stream = None
-        if target is not None and target.kind != "cpu":
-            consumer_stream = request.target.current_stream(target)
+        source = _device(pair)
+        target = request.device or (source if request.target.can_hold(source)
+                                    else request.target.default_device())
+        if target.is_host and not source.is_host:
+            return self._to_host(x, pair, request)
+        consumer_stream = None if target.is_host else request.target.current_stream(target)
         stream = resolve_stream(request.stream, pair, consumer_stream)
         negotiated = negotiate(x, stream=stream)
         return CapsuleArray(negotiated.capsule, read_capsule(negotiated.capsule)), self, None
+
+    def _to_host(self, x: Any, pair: tuple[int, int],
+                 request: Request) -> tuple[Any, Adapter, str | None]:
+        """Device data wanted on the host: the producer copies it (``dl_device=CPU``)."""
+        if request.copy is False:
+            raise CopyRequiredError(
+                f"copy=False, but the data is on {_device(pair)} and the result must be in host "
+                "memory. Pass copy=None to allow the device-to-host copy."
+            )
+        stream = None if request.stream is None else resolve_stream(request.stream, pair, None)
+        negotiated = negotiate(x, stream=stream, copy=True, dl_device=CPU.dlpack)
+        if not negotiated.honoured:
+            raise InteropError(
+                f"This {type(x).__name__} holds {_device(pair)} memory and its __dlpack__ is too "
+                "old to copy to the host (no dl_device keyword). Copy it to the host with the "
+                "producing library first."
+            )
+        info = read_capsule(negotiated.capsule)
+        return (CapsuleArray(negotiated.capsule, info), self,
+                f"the data was on {_device(pair)}: the producer copied it to host memory")
 
     def device_of(self, x: Any) -> Device:
         if isinstance(x, CapsuleArray):

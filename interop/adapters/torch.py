@@ -134,12 +134,27 @@ class TorchAdapter(Adapter):
         return torch.from_numpy(array)
 
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
-        # .cpu() waits for the work queued on the tensor's stream before it returns
-        return self.host_view(x.detach().resolve_conj().resolve_neg().cpu())
+        from .._pinned import torch_device_to_host
+
+        t = x.detach().resolve_conj().resolve_neg()
+        name = _NAMES[t.dtype]
+        wanted = numpy_dtype(name)
+        out = np.empty(tuple(t.shape), dtype=wanted)
+        with torch.cuda.device(t.device), _stream_context(stream, t.device):
+            torch_device_to_host(t.contiguous(), out)
+        return out
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
         host = self.from_numpy(np.ascontiguousarray(view))
-        return host.to(f"cuda:{device.index}", non_blocking=False)
+        target = torch.device("cuda", device.index)
+        with _stream_context(stream, target):
+            return host.to(target)  # pageable source: the copy completes before returning
+
+    def export_context(self, x: Any) -> Any:
+        """torch exports a CUDA tensor only while its device is current."""
+        import contextlib
+
+        return torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext()
 
     def device_clone(self, x: Any) -> Any:
         return x.detach().resolve_conj().resolve_neg().clone(
@@ -152,6 +167,19 @@ class TorchAdapter(Adapter):
 
     def data_pointer(self, x: Any) -> int | None:
         return int(x.data_ptr())
+
+
+def _stream_context(stream: Any, device: Any) -> Any:
+    """Run the copy on the caller's stream when one was given, else on the current one."""
+    import contextlib
+
+    if stream is None:
+        return contextlib.nullcontext()
+    from .._streams import NO_SYNC, stream_handle
+
+    if stream is NO_SYNC:
+        return contextlib.nullcontext()
+    return torch.cuda.stream(torch.cuda.ExternalStream(stream_handle(stream), device=device))
 
 
 def _refuse_exotic(x: Any) -> None:
