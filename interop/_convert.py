@@ -33,7 +33,7 @@ def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
     ``device=None`` keeps the source device when the target can hold it.
     ``stream`` orders GPU hand-offs (default: the target's current stream).
     """
-    if copy is not True and device is None and stream is None:
+    if copy is None and device is None and stream is None:
         try:  # the fast route: one lookup, then the native call (or the input itself)
             route = FAST_ROUTES[target][type(x)]
             return x if route is None else route(x)
@@ -48,7 +48,7 @@ def to_numpy(x: Any, /, *, copy: bool | None = None, stream: Any = None) -> Any:
     Grad tensors are detached, GPU data is copied to the host after the producer's
     work, lazy conj/neg bits are resolved.  Read-only sources give read-only views.
     """
-    if copy is not True and stream is None:
+    if copy is None and stream is None:
         try:
             route = FAST_ROUTES["numpy"][type(x)]
             return x if route is None else route(x)

@@ -15,11 +15,40 @@ import numpy as np
 
 from .._adapter import Adapter, ArrayInfo, FastRoute
 from .._devices import CPU, Device
+from .._dlpack import CapsuleProducer
 from .._dtypes import EXTENDED, WIDE, numpy_name
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
 from .._plan import is_compact
 
 __all__ = ["JaxAdapter"]
+
+
+class _Fallback(Exception):
+    """Raised by a fast route to hand the case to the planner."""
+
+
+_NARROWED = frozenset(np.dtype(n) for n in WIDE)
+
+
+def _from_numpy_fast(x: Any) -> Any:
+    """NumPy -> JAX for writable, C-contiguous, JAX-representable arrays (aliases if aligned)."""
+    flags = x.flags
+    if not (flags.writeable and flags.c_contiguous) or (
+            x.dtype in _NARROWED and not jax.config.jax_enable_x64):
+        raise _Fallback
+    return jax.dlpack.from_dlpack(x)
+
+
+def _from_torch_fast(x: Any) -> Any:
+    """CPU torch -> JAX through torch's C exporter, for plain tensors only."""
+    size = x.element_size()
+    wide = size == 16 or (size == 8 and not x.is_complex())
+    if x.requires_grad or x.is_neg() or x.is_conj() or x.is_cuda or (
+            wide and not jax.config.jax_enable_x64):
+        raise _Fallback
+    import torch
+
+    return jax.dlpack.from_dlpack(CapsuleProducer(torch.utils.dlpack.to_dlpack(x), (1, 0)))
 
 
 class JaxAdapter(Adapter):
@@ -71,6 +100,11 @@ class JaxAdapter(Adapter):
     def fast_to(self, target: Adapter) -> FastRoute | None:
         # np.asarray gives a read-only view of JAX's buffer, but copies device arrays: host only
         return np.asarray if target.name == "numpy" and self.cpu_only else None
+
+    def fast_from(self, source: Adapter) -> FastRoute | None:
+        if not self.cpu_only:
+            return None
+        return {"numpy": _from_numpy_fast, "torch": _from_torch_fast}.get(source.name)
 
     def check_dtype(self, dtype: str) -> None:
         if dtype in WIDE and not jax.config.jax_enable_x64:
