@@ -45,3 +45,22 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "mypy", "numpy", "-e", ".")
     session.run("mypy", "interop")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Overhead and copy-throughput ratios (benchmarks/overhead.py), JSON under bench-results/."""
+    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS)
+    stamp = session.run("python", "-c", "import time; print(time.strftime('%Y%m%d-%H%M%S'))",
+                        silent=True)
+    stamp = (stamp or "latest").strip()
+    session.run("python", "benchmarks/overhead.py", "--json",
+                f"bench-results/overhead-{stamp}.json", *session.posargs)
+    session.run("interop", "bench", "--json", f"bench-results/bench-{stamp}.json")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation with warnings as errors."""
+    session.install(*CONSTRAINTS, "-e", ".[cli]", "sphinx", "myst-parser", "furo")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")

@@ -11,9 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from ..import _errors
-from . import _bench, _info, _matrix
+from .. import __version__, _errors
+from . import _bench as _bench
+from . import _info as _info
+from . import _matrix as _matrix
 from ._usage import UsageError
 
 __all__ = ["main"]

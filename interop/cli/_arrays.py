@@ -126,10 +126,12 @@ def read(x: Any) -> np.ndarray:
             import ml_dtypes
 
             raw = t.view(getattr(_module("torch"), f"uint{t.element_size() * 8}")).numpy()
-            return raw.view(getattr(ml_dtypes, name)).copy()
+            wide: np.ndarray = raw.view(getattr(ml_dtypes, name)).copy()
+            return wide
         return np.array(t.numpy())
     if top == "cupy":
-        return np.asarray(x.get())
+        host: np.ndarray = np.asarray(x.get())
+        return host
     if top in ("jax", "jaxlib"):
         return np.array(x)
     return np.array(np.from_dlpack(x))  # array_api_strict and other DLPack producers

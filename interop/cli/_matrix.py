@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -97,7 +99,7 @@ def check_pair(src: arrays.Endpoint, dst: arrays.Endpoint, ref: np.ndarray,
         row.status = "WRONG VALUES"
         row.why = f"expected {expected.dtype}{expected.shape}, got {got.dtype}{got.shape}"
         return row
-    _time(row, src, dst, x, device, budget_s)
+    _time(row, src, dst, x, device=device, budget_s=budget_s)
     return row
 
 
@@ -111,22 +113,25 @@ def _sharing(plan: interop.Plan, x: Any, result: Any, src: arrays.Endpoint) -> t
     return "zero-copy", ""
 
 
-def _time(row: Row, src: arrays.Endpoint, dst: arrays.Endpoint, x: Any, device: str | None,
-          budget_s: float) -> None:
-    sync = arrays.synchronizer(src, dst)
-    name = dst.name
-
-    def call_interop() -> None:
-        sync(interop.to(x, name, device=device))
-
-    calls = {"interop": call_interop}
-    for label, native in arrays.native_calls(src, dst).items():
-        try:
-            native(x)
-        except Exception:  # noqa: BLE001, S112 - that native call cannot take this array
-            continue
-        calls[label] = _bind(native, x, sync)
-    stats = compare(calls, budget_s=budget_s)
+def _time(row: Row, src: arrays.Endpoint, dst: arrays.Endpoint, x: Any, *,
+          device: str | None, budget_s: float) -> None:
+    sync = arrays.synchronizer(src, dst) if (src.gpu or dst.gpu) else None
+    target = dst.name
+    if device is None:
+        calls = {"interop": _bind(partial(_to_target, target=target), x, sync)}
+        if sync is None:  # the plain call, no wrapper, as a user would write it
+            calls["interop"] = partial(interop.to, x, target)
+    else:
+        calls = {"interop": _bind(partial(_to_target, target=target, device=device), x, sync)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # natives warn about read-only buffers and dtypes
+        for label, native in arrays.native_calls(src, dst).items():
+            try:
+                native(x)
+            except Exception:  # noqa: BLE001 - that native call cannot take this array
+                continue
+            calls[label] = _bind(native, x, sync)
+        stats = compare(calls, budget_s=budget_s)
     row.interop_s, row.interop_iqr_s = stats["interop"].median, stats["interop"].iqr
     natives = {k: v for k, v in stats.items() if k != "interop"}
     if natives:
@@ -135,16 +140,27 @@ def _time(row: Row, src: arrays.Endpoint, dst: arrays.Endpoint, x: Any, device: 
         row.ratio = row.interop_s / row.native_s if row.native_s else None
 
 
-def _bind(native: arrays.Call, x: Any, sync: Any) -> Any:
+def _to_target(x: Any, target: str, device: str | None = None) -> Any:
+    return interop.to(x, target, device=device)
+
+
+def _bind(fn: Any, x: Any, sync: Any) -> Any:
+    """``fn(x)`` as a call without arguments; host calls get no wrapper of their own."""
+    if sync is None:
+        return partial(fn, x)
+
     def call() -> None:
-        sync(native(x))
+        sync(fn(x))
 
     return call
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    """The first sentence of an error message."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    head, dot, _ = text.partition(". ")
+    return head + dot.strip()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.rjust(w) if name in right else c.ljust(w)
-                         for c, w, name in zip(cells, widths, columns)).rstrip()
+                         for c, w, name in zip(cells, widths, columns, strict=True)).rstrip()
 
     print(title, file=out)
     print(line(columns), file=out)

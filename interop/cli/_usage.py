@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,19 +14,19 @@ class UsageError(Exception):
     """A mistake in the command line; the message says what to type instead."""
 
 
-def parse_dtype(text: str) -> np.dtype[object]:
+def parse_dtype(text: str) -> np.dtype[Any]:
     """A NumPy dtype from its name; bfloat16 and float8 names come from ml_dtypes."""
     try:
         dtype = np.dtype(text)
     except TypeError:
-        dtype = _ml_dtype(text)
+        return _ml_dtype(text)
     if dtype.kind not in "biufc" or dtype.byteorder not in "=|":
         raise UsageError(f"--dtype {text}: only native-order numeric and bool dtypes are "
                          "supported (float32, int64, bool, complex64, bfloat16...)")
     return dtype
 
 
-def _ml_dtype(text: str) -> np.dtype[object]:
+def _ml_dtype(text: str) -> np.dtype[Any]:
     try:
         import ml_dtypes
     except ImportError:
@@ -34,7 +35,8 @@ def _ml_dtype(text: str) -> np.dtype[object]:
     kind = getattr(ml_dtypes, text, None)
     if kind is None:
         raise UsageError(f"--dtype {text}: not a NumPy or ml_dtypes dtype name") from None
-    return np.dtype(kind)
+    dtype: np.dtype[Any] = np.dtype(kind)
+    return dtype
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

@@ -1,0 +1,139 @@
+"""Zero-copy overhead of interop against the fastest native call, and host-copy throughput.
+
+Goals (issue 4): a zero-copy conversion costs at most 1.2x the fastest native call
+for the pair; ``interop.to(..., copy=True)`` copies at 0.9x ``numpy.copyto`` or better.
+
+    python benchmarks/overhead.py [--json PATH] [--threads 1] [--budget 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import compare, environment, pin_threads
+
+ZERO_COPY_GOAL = 1.2
+COPY_GOAL = 0.9
+SHAPE = (1000, 1000)
+COPY_SIZES_MB = (1, 16, 64)
+
+
+def zero_copy_cases() -> dict[str, tuple[Any, str, dict[str, Callable[[], object]]]]:
+    """name -> (source array, target, native calls), for the frameworks installed here."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
+    cases: dict[str, tuple[Any, str, dict[str, Callable[[], object]]]] = {
+        "numpy -> numpy (identity)": (a, "numpy", {"np.asarray": partial(np.asarray, a)}),
+    }
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    try:
+        import jax.numpy as jnp
+    except ImportError:
+        jnp = None
+    if torch is not None:
+        t = torch.empty(SHAPE).copy_(torch.from_numpy(a))  # torch's allocator: 64-byte aligned
+        cases["numpy -> torch"] = (a, "torch", {"torch.from_numpy": partial(torch.from_numpy, a),
+                                                "torch.from_dlpack": partial(torch.from_dlpack, a)})
+        cases["torch -> numpy"] = (t, "numpy", {"Tensor.numpy()": t.numpy,
+                                                "np.from_dlpack": partial(np.from_dlpack, t)})
+        cases["torch -> torch (identity)"] = (t, "torch",
+                                              {"torch.asarray": partial(torch.asarray, t)})
+    if jnp is not None:
+        j = jnp.asarray(a)
+        cases["jax -> numpy"] = (j, "numpy", {"np.asarray": partial(np.asarray, j),
+                                              "np.from_dlpack": partial(np.from_dlpack, j)})
+        if torch is not None:
+            cases["torch -> jax"] = (t, "jax", {"jnp.from_dlpack": partial(jnp.from_dlpack, t)})
+            cases["jax -> torch"] = (j, "torch", {
+                "torch.from_dlpack": partial(torch.from_dlpack, j),
+                "torch.asarray": partial(torch.asarray, j)})
+    return cases
+
+
+def run_zero_copy(budget: float) -> list[dict[str, Any]]:
+    import warnings
+
+    import interop
+
+    warnings.simplefilter("ignore", UserWarning)  # torch.asarray warns on read-only buffers
+    rows = []
+    for name, (x, target, natives) in zero_copy_cases().items():
+        result = interop.to(x, target)
+        shared = interop.shares_memory(x, result)
+        stats = compare({"interop": partial(interop.to, x, target), **natives}, budget_s=budget)
+        best = min((k for k in stats if k != "interop"), key=lambda k: stats[k].median)
+        ratio = stats["interop"].median / stats[best].median
+        rows.append({"case": name, "zero_copy": shared, "native": best, "ratio": ratio,
+                     "goal": ZERO_COPY_GOAL, "meets_goal": ratio <= ZERO_COPY_GOAL,
+                     "stats": {k: s.as_dict() for k, s in stats.items()}})
+    return rows
+
+
+def run_copy(budget: float) -> list[dict[str, Any]]:
+    import numpy as np
+
+    import interop
+
+    rows = []
+    for mb in COPY_SIZES_MB:
+        a = np.random.default_rng(1).standard_normal(mb * 2**20 // 4).astype(np.float32)
+        out = np.empty_like(a)
+        stats = compare({"interop.to(copy=True)": partial(interop.to, a, "numpy", copy=True),
+                         "numpy.copyto": partial(np.copyto, out, a),
+                         "numpy.copy": partial(np.copy, a)}, budget_s=budget)
+        gbps = {k: a.nbytes / s.median / 1e9 for k, s in stats.items()}
+        ratio = gbps["interop.to(copy=True)"] / gbps["numpy.copyto"]
+        rows.append({"case": f"host copy {mb} MiB", "bytes": a.nbytes, "gbps": gbps,
+                     "ratio": ratio, "ratio_to_numpy_copy":
+                     gbps["interop.to(copy=True)"] / gbps["numpy.copy"],
+                     "goal": COPY_GOAL, "meets_goal": ratio >= COPY_GOAL,
+                     "stats": {k: s.as_dict() for k, s in stats.items()}})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument("--threads", type=int, default=1, help="thread pools (default: 1)")
+    parser.add_argument("--budget", type=float, default=0.3,
+                        help="seconds of timing per call and case (default: 0.3)")
+    args = parser.parse_args(argv)
+    pin_threads(args.threads)  # before the frameworks are imported
+    zero = run_zero_copy(args.budget)
+    copies = run_copy(args.budget)
+    print(f"Zero-copy overhead, float32 {SHAPE} (goal <= {ZERO_COPY_GOAL}x the fastest native)")
+    for r in zero:
+        med = r["stats"]["interop"]["median"] * 1e6
+        nat = r["stats"][r["native"]]["median"] * 1e6
+        flag = "ok " if r["meets_goal"] else "MISS"
+        print(f"  {flag} {r['case']:28} {r['ratio']:5.2f}x  interop {med:7.2f} us  "
+              f"{r['native']} {nat:7.2f} us  shared={r['zero_copy']}")
+    print(f"Host copy throughput (goal >= {COPY_GOAL}x numpy.copyto)")
+    for r in copies:
+        g = r["gbps"]
+        flag = "ok " if r["meets_goal"] else "MISS"
+        ours = g["interop.to(copy=True)"]
+        print(f"  {flag} {r['case']:28} {r['ratio']:5.2f}x  interop {ours:6.2f} GB/s"
+              f"  copyto {g['numpy.copyto']:6.2f} GB/s  np.copy {g['numpy.copy']:6.2f} GB/s")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        record = {"environment": environment(), "zero_copy": zero, "host_copy": copies}
+        Path(args.json).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
