@@ -18,7 +18,8 @@ def tests(session: nox.Session) -> None:
     """The full suite with every CPU framework installed."""
     session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, *TEST_TOOLS, "matplotlib")
     session.run("pytest", "-n", "2", *session.posargs,
-                env={"INTEROP_EXPECT_BACKENDS": "numpy,torch,jax,array_api_strict,ml_dtypes"})
+                env={"INTEROP_EXPECT_BACKENDS": "numpy,torch,jax,array_api_strict,ml_dtypes",
+                     "INTEROP_EXPECT_SPEEDUPS": "1"})
 
 
 @nox.session(python=PYTHON)

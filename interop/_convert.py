@@ -11,7 +11,8 @@ raises the proper interop error if there is one).  Everything else goes through
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from ._adapter import Adapter, ArrayInfo, FastRoute, Request
 from ._devices import Device
@@ -165,3 +166,19 @@ def _install_fast_route(target: Any, tp: type, src: Adapter, dst: Adapter) -> No
         return
     with contextlib.suppress(TypeError):  # an unhashable target gets no fast route
         FAST_ROUTES.setdefault(target, {})[tp] = route
+
+
+#: True when the C fast path (``interop._speedups``) sits in front of ``to`` and ``to_numpy``.
+#: It does exactly what the Python fast path above does, without a Python frame, and sends
+#: misses to ``_convert`` just the same; without the compiled extension nothing changes.
+ACCELERATED = False
+if not TYPE_CHECKING:  # type checkers see the Python definitions (and their overloads)
+    try:
+        from ._speedups import Dispatcher
+    except ImportError:
+        pass
+    else:
+        to = functools.update_wrapper(Dispatcher(FAST_ROUTES, _convert), to)
+        to_numpy = functools.update_wrapper(Dispatcher(FAST_ROUTES, _convert, "numpy"),
+                                            to_numpy)
+        ACCELERATED = True

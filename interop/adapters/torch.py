@@ -41,6 +41,14 @@ def _from_numpy_fast(x: Any) -> Any:
     return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides
 
 
+try:  # the same check in C, when the extension is built
+    from .._speedups import WritableGuard
+
+    _FROM_NUMPY_FAST: FastRoute = WritableGuard(torch.from_numpy)
+except ImportError:
+    _FROM_NUMPY_FAST = _from_numpy_fast
+
+
 def _from_jax_fast(x: Any) -> Any:
     return torch.utils.dlpack.from_dlpack(x.__dlpack__(stream=None))
 
@@ -105,7 +113,7 @@ class TorchAdapter(Adapter):
 
     def fast_from(self, source: Adapter) -> FastRoute | None:
         if source.name == "numpy":
-            return _from_numpy_fast
+            return _FROM_NUMPY_FAST
         if source.name == "jax" and getattr(source, "cpu_only", False):
             return _from_jax_fast
         return None
