@@ -63,6 +63,10 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     dst = resolve_target(target)
     source = adapter_for(x)
     array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, None))
+    if src is dst and copied is None and copy is not True and device is None:
+        here = src.device_of(array)
+        return Plan(source.name, dst.name, here, here, Route.IDENTITY,
+                    ("same framework and device: the input itself is returned",), (), copy=copy)
     return make_plan(src, _describe(src, array, copied), dst, device=device, copy=copy,
                      source_name=source.name)
 
@@ -72,6 +76,8 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
     source = adapter_for(x)
     try:
         array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, stream))
+        if src is dst and copied is None and copy is not True and device is None:
+            return array  # same framework: no conversion, whatever the dtype (as the fast route)
         info = _describe(src, array, copied)
         plan = make_plan(src, info, dst, device=device, copy=copy, source_name=source.name)
         result = _execute(plan, src, array, dst, stream)
@@ -103,12 +109,18 @@ def _execute(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any
     if plan.route is Route.COPY and not plan.handoff_only:
         return _copy(plan, src, x, dst, stream)
     result = _share(plan, src, x, dst, stream)
-    if plan.may_copy and plan.copy is False and dst.data_pointer(result) != src.data_pointer(x):
+    if plan.copy is False and not plan.handoff_only and _copied_anyway(src, x, dst, result):
         raise CopyRequiredError(
-            f"copy=False, but {dst.name} copied the data on import (it aliases host memory only "
-            "when it is suitably aligned). Pass copy=None to accept the copy."
+            f"copy=False, but {dst.name} copied the data on import (JAX, for one, aliases host "
+            "memory only when it is 64-byte aligned). Pass copy=None to accept the copy."
         )
     return result
+
+
+def _copied_anyway(src: Adapter, x: Any, dst: Adapter, result: Any) -> bool:
+    """A last check for ``copy=False``: did the consumer quietly copy what it was handed?"""
+    before, after = src.data_pointer(x), dst.data_pointer(result)
+    return before is not None and after is not None and before != after
 
 
 def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
@@ -118,7 +130,7 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
             return src.host_view(x)
         if src.name == "numpy":
             return dst.from_numpy(x)
-        if isinstance(x, CapsuleProducer) and _needs_legacy(x, dst):
+        if not dst.dlpack_versioned:  # legacy capsules lose READ_ONLY: let NumPy carry it
             return dst.from_numpy(src.host_view(x))
     if isinstance(x, CapsuleProducer):
         return dst.from_dlpack(x)
@@ -129,11 +141,6 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
         negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
                                versioned=dst.dlpack_versioned)
     return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
-
-
-def _needs_legacy(x: Any, dst: Adapter) -> bool:
-    info = getattr(x, "info", None)
-    return bool(info is not None and info.versioned and not dst.dlpack_versioned)
 
 
 def _copy(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:

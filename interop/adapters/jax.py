@@ -140,6 +140,8 @@ class JaxAdapter(Adapter):
         return jax.device_put(array)
 
     def copy_from_numpy(self, view: np.ndarray) -> Any:
+        if not view.dtype.isnative:  # JAX refuses non-native byte order: swap while copying
+            return self.from_numpy(view.astype(view.dtype.newbyteorder("=")))
         return jnp.array(view, copy=True)
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
