@@ -13,9 +13,9 @@ import json
 import sys
 from typing import Any
 
-from harness import compare, environment, pin_threads
-
 import interop
+
+from harness import compare, environment, pin_threads
 
 
 def _gpu_ready() -> str | None:

@@ -1,4 +1,4 @@
-"""Test backends: which frameworks (and devices) exist here, and native ways to build and read arrays.
+"""Test backends: which frameworks and devices exist here; native ways to build and read arrays.
 
 Arrays are made and read back with each framework's own calls, never with
 interop, so that a test checks interop against the frameworks, not itself.
@@ -77,7 +77,6 @@ def make(backend: Backend, a: np.ndarray) -> Any:
     if backend.name == "numpy":
         return a.copy()
     if backend.name == "torch":
-        import torch
 
         t = _torch_from(a)
         return t.to(backend.device) if backend.gpu else t
@@ -152,3 +151,109 @@ def data_pointer(x: Any) -> int:
     if mod == "cupy":
         return int(x.data.ptr)
     raise TypeError(type(x))
+
+
+# -- helpers shared by the conversion tests (added with the core test suite) -----------------
+
+#: Every dtype interop promises to carry exactly, by canonical name.
+DTYPE_NAMES = (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128",
+    "bfloat16", "float8_e4m3fn", "float8_e5m2",
+)
+#: NumPy knows these only through ml_dtypes.
+EXTENDED_DTYPES = frozenset({"bfloat16", "float8_e4m3fn", "float8_e5m2"})
+#: JAX narrows these unless 64-bit mode is on.
+WIDE_DTYPES = frozenset({"int64", "uint64", "float64", "complex128"})
+#: array-api-strict implements exactly the array API dtypes.
+STRICT_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                           "uint32", "uint64", "float32", "float64", "complex64",
+                           "complex128"})
+
+
+def np_dtype(name: str) -> np.dtype:
+    """The NumPy dtype of a canonical name; skips the test when ml_dtypes is missing."""
+    if name in EXTENDED_DTYPES:
+        import pytest
+
+        ml_dtypes = pytest.importorskip("ml_dtypes", reason=f"numpy needs ml_dtypes for {name}")
+        return np.dtype(getattr(ml_dtypes, name))
+    return np.dtype(name)
+
+
+def sample(name: str, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """Random *bit patterns* of dtype ``name`` (NaNs, infinities, subnormals included)."""
+    dtype = np_dtype(name)
+    rng = np.random.default_rng(seed)
+    count = int(np.prod(shape, dtype=np.int64))
+    if name == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    raw = rng.integers(0, 256, size=count * dtype.itemsize, dtype=np.uint8)
+    return raw.view(dtype).reshape(shape)
+
+
+def bits(a: np.ndarray) -> bytes:
+    """The values of ``a`` as native-order, C-order bytes (NaN payloads included)."""
+    a = np.asarray(a)
+    if not a.dtype.isnative and a.dtype.kind != "V":
+        a = a.astype(a.dtype.newbyteorder("="))
+    return np.ascontiguousarray(a).tobytes()
+
+
+def dtype_name(x: Any) -> str:
+    """The canonical dtype name of a native array of any test framework."""
+    mod = type(x).__module__.split(".")[0]
+    if isinstance(x, np.ndarray):
+        dt = x.dtype if x.dtype.isnative else x.dtype.newbyteorder("=")
+        return dt.name
+    if mod == "torch":
+        return str(x.dtype).removeprefix("torch.")
+    if mod in ("jax", "jaxlib"):
+        return np.dtype(x.dtype).name
+    if mod == "array_api_strict":
+        return str(x.dtype).removeprefix("array_api_strict.")
+    if mod == "cupy":
+        return x.dtype.name
+    raise TypeError(type(x))
+
+
+def array_type(backend: Backend) -> type:
+    """The array type ``interop.to(..., backend.name)`` must return."""
+    if backend.name == "numpy":
+        return np.ndarray
+    if backend.name == "torch":
+        import torch
+
+        return torch.Tensor
+    if backend.name == "jax":
+        import jax
+
+        return jax.Array
+    if backend.name == "array_api_strict":
+        import array_api_strict as xps
+
+        return type(xps.asarray(0))
+    if backend.name == "cupy":
+        import cupy
+
+        return cupy.ndarray
+    raise ValueError(backend)
+
+
+def assert_exact(result: Any, expected: np.ndarray, target: Backend) -> None:
+    """Type, dtype, shape and bit-exact values of a conversion result."""
+    assert isinstance(result, array_type(target)), type(result)
+    assert dtype_name(result) == dtype_name(expected), (dtype_name(result), expected.dtype)
+    assert tuple(result.shape) == expected.shape
+    assert bits(read(result)) == bits(expected)
+
+
+def set_jax_x64(enabled: bool) -> bool:
+    """Switch JAX's 64-bit mode; returns the previous setting (False when jax is absent)."""
+    try:
+        import jax
+    except ImportError:
+        return False
+    previous = bool(jax.config.jax_enable_x64)
+    jax.config.update("jax_enable_x64", enabled)
+    return previous

@@ -1,4 +1,4 @@
-"""Backend fixtures: every installed framework (GPU variants too), skipped with a reason when missing."""
+"""Backend fixtures: every installed framework (GPU variants too), skipped with a reason."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_][\w]*)", re.MULTILINE)
+#: A framework named as a conversion target: interop.to(x, "torch").
+TARGET = re.compile(r"""["'](torch|jax|cupy|array_api_strict)["']""")
 FRAMEWORKS = ("torch", "jax", "cupy", "array_api_strict", "ml_dtypes")
 
 
@@ -20,7 +22,7 @@ def blocks(page: Path) -> list[str]:
 
 
 def missing_frameworks(code: str) -> list[str]:
-    needed = {m for m in IMPORT.findall(code) if m in FRAMEWORKS}
+    needed = {m for m in IMPORT.findall(code) if m in FRAMEWORKS} | set(TARGET.findall(code))
     missing = sorted(m for m in needed if importlib.util.find_spec(m) is None)
     if "cupy" in needed and "cupy" not in missing and not _cuda_usable():
         missing.append("a CUDA device usable by cupy")

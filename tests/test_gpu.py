@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from backends import GPU_BACKENDS, Backend, data_pointer, make, missing_reason, read
 
 import interop
+
+from backends import GPU_BACKENDS, Backend, data_pointer, make, missing_reason, read
 
 pytestmark = pytest.mark.gpu
 
