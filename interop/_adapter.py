@@ -196,5 +196,10 @@ class Adapter:
         return None
 
     def data_pointer(self, x: Any) -> int | None:
-        """Address of element 0, for ``shares_memory``; ``None`` if unknown."""
-        return None
+        """Address of element 0 (for ``shares_memory`` and ``copy=False`` checks).
+
+        The default reads it from a NumPy view of host arrays; ``None`` if unknown.
+        """
+        if not self.device_of(x).is_host:
+            return None
+        return int(self.host_view(x).__array_interface__["data"][0])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._adapter import Adapter, ArrayInfo, FastRoute, Request
 from ._devices import Device
@@ -25,6 +25,29 @@ from ._streams import resolve_stream
 __all__ = ["explain", "to", "to_numpy"]
 
 
+# -- typed overloads: a target name gives the framework's array type (imports for mypy only)
+if TYPE_CHECKING:
+    import cupy  # type: ignore[import-not-found, unused-ignore]
+    import jax
+    import torch
+    from numpy.typing import NDArray
+
+
+@overload
+def to(x: Any, target: Literal["torch"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> torch.Tensor: ...
+@overload
+def to(x: Any, target: Literal["numpy"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> NDArray[Any]: ...
+@overload
+def to(x: Any, target: Literal["jax"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> jax.Array: ...
+@overload
+def to(x: Any, target: Literal["cupy"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> cupy.ndarray: ...
+@overload
+def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> Any: ...
 def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
        stream: Any = None) -> Any:
     """Convert ``x`` to an array of ``target`` (a framework name or module), exactly.
@@ -130,7 +153,7 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
             return src.host_view(x)
         if src.name == "numpy":
             return dst.from_numpy(x)
-        if not dst.dlpack_versioned:  # legacy capsules lose READ_ONLY: let NumPy carry it
+        if plan.read_only and not dst.dlpack_versioned:  # legacy DLPack loses READ_ONLY
             return dst.from_numpy(src.host_view(x))
     if isinstance(x, CapsuleProducer):
         return dst.from_dlpack(x)

@@ -42,6 +42,8 @@ class Plan:
     #: The input was already copied into a private buffer (a list...): hand it over as is.
     handoff_only: bool = False
     copy: bool | None = None
+    #: The source memory is flagged read-only (legacy DLPack cannot carry that flag).
+    read_only: bool = False
 
     @property
     def zero_copy(self) -> bool:
@@ -95,7 +97,7 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
         steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
                 tuple(reasons), may_copy=may_copy, detach=info.requires_grad,
-                handoff_only=handoff_only, copy=copy)
+                handoff_only=handoff_only, copy=copy, read_only=info.read_only)
 
 
 def _target_device(source: Device, dst: Adapter, device: object) -> Device:

@@ -62,6 +62,9 @@ class CapsuleAdapter(Adapter):
     def device_of(self, x: Any) -> Device:
         return _device(x.info.device)
 
+    def data_pointer(self, x: Any) -> int | None:
+        return int(x.info.data)  # never through a view: that would consume the capsule
+
     def host_view(self, x: Any) -> np.ndarray:
         info: CapsuleInfo = x.info
         if info.dtype in EXTENDED:  # NumPy reads these through a same-width integer view
