@@ -16,9 +16,11 @@ from ._errors import (
     UnsupportedDtypeError,
 )
 from ._memory import device, framework, shares_memory
+from ._namespace import namespace
 from ._plan import Plan
 from ._registry import AdapterEntry, register, registry, unregister
 from ._streams import NO_SYNC
+from ._tree import is_array, like, to_each, via
 
 __version__ = "0.1.0"
 
@@ -39,10 +41,15 @@ __all__ = [
     "device",
     "explain",
     "framework",
+    "is_array",
+    "like",
+    "namespace",
     "register",
     "registry",
     "shares_memory",
     "to",
+    "to_each",
     "to_numpy",
     "unregister",
+    "via",
 ]

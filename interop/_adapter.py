@@ -138,6 +138,15 @@ class Adapter:
         """A native shortcut from ``source`` into this framework, identical to the protocol."""
         return None
 
+    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
+        """Like ``fast_to`` for ``copy=True``: a native call that always makes a new buffer
+        with exactly the planned result (or raises to hand the case to the planner)."""
+        return None
+
+    def fast_copy_from(self, source: Adapter) -> FastRoute | None:
+        """Like ``fast_from`` for ``copy=True``."""
+        return None
+
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
         """Copy device memory to a new host array, ordered after the producer's work."""
         raise NotImplementedError(f"{self.name} has no device-to-host copy")

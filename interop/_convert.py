@@ -19,7 +19,7 @@ from ._devices import Device
 from ._dlpack import CapsuleProducer, device_of, negotiate
 from ._errors import CopyRequiredError, InteropError, UnsupportedDtypeError
 from ._plan import Plan, Route, make_plan
-from ._registry import FAST_ROUTES, adapter_for, resolve_target
+from ._registry import COPY_ROUTES, FAST_ROUTES, adapter_for, resolve_target
 from ._streams import resolve_stream
 
 __all__ = ["explain", "to", "to_numpy"]
@@ -57,9 +57,9 @@ def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
     ``device=None`` keeps the source device when the target can hold it.
     ``stream`` orders GPU hand-offs (default: the target's current stream).
     """
-    if copy is None and device is None and stream is None:
+    if device is None and stream is None and (copy is None or copy is True):
         try:  # the fast route: one lookup, then the native call (or the input itself)
-            route = FAST_ROUTES[target][type(x)]
+            route = (FAST_ROUTES if copy is None else COPY_ROUTES)[target][type(x)]
             return x if route is None else route(x)
         except Exception:  # noqa: BLE001 - no route yet, or a case the route leaves to planning
             pass
@@ -72,9 +72,9 @@ def to_numpy(x: Any, /, *, copy: bool | None = None, stream: Any = None) -> Any:
     Grad tensors are detached, GPU data is copied to the host after the producer's
     work, lazy conj/neg bits are resolved.  Read-only sources give read-only views.
     """
-    if copy is None and stream is None:
+    if stream is None and (copy is None or copy is True):
         try:
-            route = FAST_ROUTES["numpy"][type(x)]
+            route = (FAST_ROUTES if copy is None else COPY_ROUTES)["numpy"][type(x)]
             return x if route is None else route(x)
         except Exception:  # noqa: BLE001 - see ``to``
             pass
@@ -100,6 +100,8 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
     try:
         array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, stream))
         if src is dst and copied is None and copy is not True and device is None:
+            if stream is None and source is src:
+                _install_fast_route(target, type(x), src, dst)
             return array  # same framework: no conversion, whatever the dtype (as the fast route)
         info = _describe(src, array, copied)
         plan = make_plan(src, info, dst, device=device, copy=copy, source_name=source.name)
@@ -108,8 +110,11 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
         raise
     except Exception as exc:
         raise _foreign(exc, source, dst) from exc
-    if plan.route is not Route.COPY and device is None and stream is None and source is src:
-        _install_fast_route(target, type(x), src, dst)
+    if device is None and stream is None and source is src:
+        if plan.route is not Route.COPY:
+            _install_fast_route(target, type(x), src, dst)
+        elif copy is True:
+            _install_copy_route(target, type(x), src, dst)
     return result
 
 
@@ -153,7 +158,9 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
             return src.host_view(x)
         if src.name == "numpy":
             return dst.from_numpy(x)
-        if plan.read_only and not dst.dlpack_versioned:  # legacy DLPack loses READ_ONLY
+        if not dst.dlpack_versioned and (plan.read_only or _versioned_capsule(x)):
+            # a legacy-only consumer: it cannot take a versioned capsule, and legacy
+            # capsules lose READ_ONLY, so NumPy carries the memory across
             return dst.from_numpy(src.host_view(x))
     if isinstance(x, CapsuleProducer):
         return dst.from_dlpack(x)
@@ -164,6 +171,11 @@ def _share(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
         negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
                                versioned=dst.dlpack_versioned)
     return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
+
+
+def _versioned_capsule(x: Any) -> bool:
+    info = getattr(x, "info", None)
+    return bool(info is not None and info.versioned)
 
 
 def _copy(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
@@ -198,6 +210,13 @@ def _install_fast_route(target: Any, tp: type, src: Adapter, dst: Adapter) -> No
         FAST_ROUTES.setdefault(target, {})[tp] = route
 
 
+def _install_copy_route(target: Any, tp: type, src: Adapter, dst: Adapter) -> None:
+    route = src.fast_copy_to(dst) or dst.fast_copy_from(src)
+    if route is not None:
+        with contextlib.suppress(TypeError):
+            COPY_ROUTES.setdefault(target, {})[tp] = route
+
+
 #: True when the C fast path (``interop._speedups``) sits in front of ``to`` and ``to_numpy``.
 #: It does exactly what the Python fast path above does, without a Python frame, and sends
 #: misses to ``_convert`` just the same; without the compiled extension nothing changes.
@@ -208,7 +227,7 @@ if not TYPE_CHECKING:  # type checkers see the Python definitions (and their ove
     except ImportError:
         pass
     else:
-        to = functools.update_wrapper(Dispatcher(FAST_ROUTES, _convert), to)
-        to_numpy = functools.update_wrapper(Dispatcher(FAST_ROUTES, _convert, "numpy"),
-                                            to_numpy)
+        to = functools.update_wrapper(Dispatcher(FAST_ROUTES, COPY_ROUTES, _convert), to)
+        to_numpy = functools.update_wrapper(
+            Dispatcher(FAST_ROUTES, COPY_ROUTES, _convert, "numpy"), to_numpy)
         ACCELERATED = True

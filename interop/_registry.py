@@ -68,6 +68,8 @@ _type_cache: dict[type, Adapter] = {}
 _target_cache: dict[Any, Adapter] = {}
 #: target -> type -> fast route; read by ``interop.to`` without locking (dict reads are atomic).
 FAST_ROUTES: dict[Any, dict[type, FastRoute | None]] = {}
+#: The same for ``copy=True``: native calls that always return a new, exact buffer.
+COPY_ROUTES: dict[Any, dict[type, FastRoute]] = {}
 _lock = threading.RLock()
 _plugins_read = False
 
@@ -109,6 +111,7 @@ def _clear_caches() -> None:
     _type_cache.clear()
     _target_cache.clear()
     FAST_ROUTES.clear()
+    COPY_ROUTES.clear()
 
 
 def _load(name: str) -> Adapter:

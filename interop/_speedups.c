@@ -19,6 +19,7 @@
 typedef struct {
     PyObject_HEAD
     PyObject *routes;  /* dict: target -> dict: type -> route or None */
+    PyObject *copies;  /* the same, for copy=True: routes that always return a new buffer */
     PyObject *slow;    /* slow(x, target, device, copy, stream) */
     PyObject *target;  /* fixed target (to_numpy) or NULL */
     PyObject *dict;
@@ -28,9 +29,9 @@ typedef struct {
 static PyObject *fallback_error;
 
 static PyObject *
-try_route(Dispatcher *self, PyObject *x, PyObject *target)
+try_route(PyObject *table, PyObject *x, PyObject *target)
 {
-    PyObject *inner = PyDict_GetItemWithError(self->routes, target);
+    PyObject *inner = PyDict_GetItemWithError(table, target);
     if (inner == NULL || !PyDict_CheckExact(inner)) {
         PyErr_Clear();  /* unknown or unhashable target: plan it */
         return NULL;
@@ -59,7 +60,7 @@ dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObje
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     Py_ssize_t want = self->target == NULL ? 2 : 1;
     PyObject *device = Py_None, *copy = Py_None, *stream = Py_None;
-    int plain = 1;
+    int plain;  /* device and stream are None */
     if (nargs != want) {
         goto slow_call;
     }
@@ -78,14 +79,13 @@ dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObje
             } else {
                 goto slow_call;  /* let Python raise the TypeError */
             }
-            if (value != Py_None) {
-                plain = 0;
-            }
         }
     }
+    plain = device == Py_None && stream == Py_None;
     PyObject *target = self->target == NULL ? args[1] : self->target;
-    if (plain) {
-        PyObject *result = try_route(self, args[0], target);
+    if (plain && (copy == Py_None || copy == Py_True)) {
+        PyObject *table = copy == Py_None ? self->routes : self->copies;
+        PyObject *result = try_route(table, args[0], target);
         if (result != NULL || PyErr_Occurred()) {
             return result;
         }
@@ -110,10 +110,10 @@ slow_call:;
 static PyObject *
 dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *routes, *slow, *target = Py_None;
-    static char *kwlist[] = {"routes", "slow", "target", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O|O", kwlist,
-                                     &PyDict_Type, &routes, &slow, &target)) {
+    PyObject *routes, *copies, *slow, *target = Py_None;
+    static char *kwlist[] = {"routes", "copies", "slow", "target", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O", kwlist, &PyDict_Type, &routes,
+                                     &PyDict_Type, &copies, &slow, &target)) {
         return NULL;
     }
     Dispatcher *self = (Dispatcher *)type->tp_alloc(type, 0);
@@ -121,6 +121,7 @@ dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->routes = Py_NewRef(routes);
+    self->copies = Py_NewRef(copies);
     self->slow = Py_NewRef(slow);
     self->target = target == Py_None ? NULL : Py_NewRef(target);
     self->vectorcall = dispatcher_vectorcall;
@@ -131,6 +132,7 @@ static int
 dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->routes);
+    Py_VISIT(self->copies);
     Py_VISIT(self->slow);
     Py_VISIT(self->target);
     Py_VISIT(self->dict);
@@ -141,6 +143,7 @@ static int
 dispatcher_clear(Dispatcher *self)
 {
     Py_CLEAR(self->routes);
+    Py_CLEAR(self->copies);
     Py_CLEAR(self->slow);
     Py_CLEAR(self->target);
     Py_CLEAR(self->dict);

@@ -48,7 +48,7 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     for number, block in enumerate(code, 1):
-        exec(compile(block, f"{page.name}[block {number}]", "exec"), namespace)
+        exec(compile(block, f"{page.name}[block {number}]", "exec", dont_inherit=True), namespace)
 
 
 def test_docs_have_examples() -> None:

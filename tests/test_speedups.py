@@ -95,3 +95,21 @@ def test_route_errors_that_are_not_exceptions_propagate() -> None:
             interop.to(np.arange(2).view(Boom), "numpy")
     finally:
         del FAST_ROUTES["numpy"][Boom]
+
+
+def test_copy_routes_match_the_planned_route() -> None:
+    """copy=True fast routes give what planning gives: new memory, same values and dtype."""
+    torch = pytest.importorskip("torch")
+    base = np.arange(24, dtype=np.float32).reshape(4, 6)
+    sources = [base, base[:, ::-2], base.T, base.astype(">f4"), np.broadcast_to(base[0], (3, 6))]
+    for target in ("numpy", "torch"):
+        for x in sources:
+            for _ in range(2):
+                fast = interop.to(x, target, copy=True)
+                planned = _convert._convert(x, target, None, True, None)
+                assert type(fast) is type(planned)
+                assert not interop.shares_memory(fast, x)
+                np.testing.assert_array_equal(interop.to_numpy(fast), interop.to_numpy(planned))
+                assert str(fast.dtype) == str(planned.dtype)
+    t = torch.arange(5.0)
+    assert not interop.shares_memory(interop.to(t, "numpy", copy=True), t)

@@ -6,11 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, Request
+from .._adapter import Adapter, ArrayInfo, FastRoute, Request
 from .._devices import CPU, Device
 from .._dtypes import EXTENDED, numpy_name
 
 __all__ = ["NumpyAdapter"]
+
+
+def _copy_keep_layout(x: np.ndarray) -> np.ndarray:
+    """NumPy -> NumPy with copy=True: same dtype (byte order too), memory order kept."""
+    return x.copy(order="K")
 
 
 class NumpyAdapter(Adapter):
@@ -48,6 +53,9 @@ class NumpyAdapter(Adapter):
 
     def host_view(self, x: Any) -> np.ndarray:
         return np.asarray(x)
+
+    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
+        return _copy_keep_layout if target is self else None
 
     def from_dlpack(self, producer: Any) -> Any:
         return np.from_dlpack(producer)

@@ -49,6 +49,21 @@ except ImportError:
     _FROM_NUMPY_FAST = _from_numpy_fast
 
 
+def _copy_from_numpy(x: Any) -> Any:
+    """NumPy -> torch, copy=True: NumPy copies (at its speed) into native C order."""
+    dtype = x.dtype
+    if dtype.isnative:
+        return torch.from_numpy(x.copy())  # raises for dtypes torch lacks (ml_dtypes...)
+    if dtype.name in EXTENDED:
+        raise _Fallback
+    return torch.from_numpy(x.astype(dtype.newbyteorder("=")))
+
+
+def _copy_to_numpy(x: Any) -> Any:
+    """torch -> NumPy, copy=True (Tensor.numpy refuses grad, lazy bits, CUDA, bfloat16)."""
+    return x.numpy().copy()
+
+
 def _from_jax_fast(x: Any) -> Any:
     return torch.utils.dlpack.from_dlpack(x.__dlpack__(stream=None))
 
@@ -117,6 +132,12 @@ class TorchAdapter(Adapter):
         if source.name == "jax" and getattr(source, "cpu_only", False):
             return _from_jax_fast
         return None
+
+    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
+        return _copy_to_numpy if target.name == "numpy" else None
+
+    def fast_copy_from(self, source: Adapter) -> FastRoute | None:
+        return _copy_from_numpy if source.name == "numpy" else None
 
     def check_dtype(self, dtype: str) -> None:
         if dtype not in _DTYPES:

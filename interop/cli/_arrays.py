@@ -155,8 +155,9 @@ def native_calls(src: Endpoint, dst: Endpoint) -> dict[str, Call]:
         return {"np.asarray": np.asarray} if src.name == "numpy" else np_calls
     mod = _module(dst.name)
     if dst.name == "torch":
-        calls: dict[str, Call] = {"torch.from_dlpack": mod.from_dlpack,
-                                  "torch.asarray": mod.asarray}
+        calls: dict[str, Call] = {"torch.from_dlpack": mod.from_dlpack}
+        if src.name != "jax":  # torch.asarray reads JAX's buffer protocol: a flat result
+            calls["torch.asarray"] = mod.asarray
         if src.name == "numpy":
             calls = {"torch.from_numpy": mod.from_numpy, **calls}
         return calls

@@ -1,0 +1,271 @@
+"""Helpers for library authors: ``like``, ``to_each``, ``via`` and ``is_array``.
+
+A library that accepts "any array" converts its inputs once, computes in one
+framework, and hands results back in the caller's framework and device.  All
+three helpers walk nested containers the same way (see ``to_each``).
+
+What counts as an array (``is_array``): an object owned by a *registered*
+adapter (``interop.registry()``: numpy, torch, jax, cupy, array_api_strict and
+plugins), NumPy scalars included.  Python numbers, strings, bytes, ``None``,
+lists, tuples and objects that merely speak a protocol (``__array__``, the
+buffer protocol, a bare ``__dlpack__``) are not arrays here: containers are
+walked, everything else is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy as _copy
+import dataclasses
+import enum
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from ._adapter import Adapter
+from ._convert import to
+from ._devices import Device
+from ._errors import NotAnArrayError
+from ._registry import adapter_for, registry, resolve_target
+
+__all__ = ["is_array", "like", "to_each", "via"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Types that are never arrays and never containers (exact types: np.float64 subclasses float).
+_PLAIN = frozenset({str, bytes, bytearray, memoryview, int, float, complex, bool, type(None)})
+
+
+class _Kind(enum.Enum):
+    ARRAY = 1
+    LIST = 2
+    TUPLE = 3
+    NAMEDTUPLE = 4
+    DICT = 5
+    DATACLASS = 6
+    OTHER = 7
+
+
+def is_array(x: object, /) -> bool:
+    """True when ``x`` is an array of a registered framework (NumPy scalars included).
+
+    Python numbers, lists, tuples, strings, bytes and ``None`` are not arrays.
+    """
+    if type(x) in _PLAIN:
+        return False
+    try:
+        return adapter_for(x).name in registry()
+    except NotAnArrayError:
+        return False
+
+
+def _classify(x: object) -> _Kind:
+    tp = type(x)
+    if tp in _PLAIN:
+        return _Kind.OTHER
+    if issubclass(tp, dict):
+        return _Kind.DICT
+    if issubclass(tp, list):
+        return _Kind.LIST
+    if issubclass(tp, tuple):
+        return _Kind.NAMEDTUPLE if hasattr(tp, "_fields") else _Kind.TUPLE
+    if is_array(x):
+        return _Kind.ARRAY
+    if dataclasses.is_dataclass(tp):
+        return _Kind.DATACLASS
+    return _Kind.OTHER
+
+
+class _Walker:
+    """One pass over one tree towards one target.
+
+    Per call it caches: the kind of each leaf *type* (array, container, other), so
+    detection runs once per type; the target device, parsed and checked once.  A leaf
+    already on that device is converted with ``device=None``, which is the same
+    conversion but lets ``interop.to`` use its per-(target, type) native fast route
+    instead of planning the leaf again.
+    """
+
+    __slots__ = ("_concrete", "_kinds", "copy", "device", "first", "stream", "target")
+
+    def __init__(self, target: Any, device: Any, copy: bool | None, stream: Any) -> None:
+        self.target, self.device, self.copy, self.stream = target, device, copy, stream
+        self.first: Any = None  # the first array met, in walk order (for ``via``)
+        self._kinds: dict[type, _Kind] = {}
+        self._concrete: Device | None = None
+
+    def walk(self, node: Any) -> Any:
+        tp = type(node)
+        kind = self._kinds.get(tp)
+        if kind is None:
+            kind = self._kinds[tp] = _classify(node)
+        if kind is _Kind.ARRAY:
+            return self.leaf(node)
+        if kind is _Kind.OTHER:
+            return node
+        return self._container(kind, node)
+
+    def leaf(self, x: Any) -> Any:
+        if self.first is None:
+            self.first = x
+        device = self.device
+        if device is not None and adapter_for(x).device_of(x) == self._target_device():
+            device = None  # same conversion, but eligible for the fast route
+        return to(x, self.target, device=device, copy=self.copy, stream=self.stream)
+
+    def _target_device(self) -> Device:
+        if self._concrete is None:
+            dst: Adapter = resolve_target(self.target)
+            self._concrete = dst.check_device(Device.parse(self.device))
+        return self._concrete
+
+    def _container(self, kind: _Kind, node: Any) -> Any:
+        key: Any = None
+        try:
+            if kind is _Kind.DICT:
+                return self._dict(node)
+            if kind is _Kind.DATACLASS:
+                return _rebuild_dataclass(node, self.walk)
+            items = []
+            for index, value in enumerate(node):
+                key = index
+                items.append(self.walk(value))
+            key = None
+            return _rebuild_sequence(kind, node, items)
+        except Exception as exc:
+            _note_path(exc, key)
+            raise
+
+    def _dict(self, node: dict[Any, Any]) -> dict[Any, Any]:
+        out = {} if type(node) is dict else _copy.copy(node)
+        for key, value in node.items():
+            try:
+                out[key] = self.walk(value)
+            except Exception as exc:
+                _note_path(exc, key)
+                raise
+        return out
+
+
+def _rebuild_sequence(kind: _Kind, node: Any, items: list[Any]) -> Any:
+    tp = type(node)
+    if kind is _Kind.NAMEDTUPLE:
+        return tp._make(items)
+    if tp is list or tp is tuple:
+        return tp(items)
+    if kind is _Kind.LIST:
+        out = _copy.copy(node)
+        out[:] = items
+        return out
+    return tp(items)
+
+
+_UNSET = object()
+
+
+def _rebuild_dataclass(node: Any, walk: Callable[[Any], Any]) -> Any:
+    """``dataclasses.replace`` with converted fields; ``init=False`` fields are set after."""
+    passed: dict[str, Any] = {}
+    late: dict[str, Any] = {}
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name, _UNSET)
+        if value is _UNSET:
+            continue
+        (passed if field.init else late)[field.name] = walk(value)
+    out = dataclasses.replace(node, **passed)
+    for name, value in late.items():
+        object.__setattr__(out, name, value)  # works for frozen dataclasses too
+    return out
+
+
+def _note_path(exc: Exception, key: Any) -> None:
+    """Record where in the tree a conversion failed; the outermost call writes the note."""
+    if key is None:
+        return
+    path = getattr(exc, "_interop_tree_path", None)
+    with contextlib.suppress(AttributeError):  # an exception with __slots__: no path
+        exc._interop_tree_path = [key, *(path or [])]  # type: ignore[attr-defined]
+
+
+def _finish_note(exc: Exception) -> None:
+    path = getattr(exc, "_interop_tree_path", None)
+    if path:
+        exc.add_note("while converting the leaf at " + "".join(f"[{k!r}]" for k in path))
+
+
+def to_each(tree: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
+            stream: Any = None) -> Any:
+    """Convert every array inside ``tree`` with ``interop.to(leaf, target, ...)``.
+
+    Lists, tuples (named tuples keep their type), dicts (their type and key order
+    kept) and dataclass instances (rebuilt with ``dataclasses.replace``) are walked;
+    every other non-array value (str, bytes, None, Python numbers, other objects) is
+    returned as is.  Containers are always new objects; sets are not walked.
+
+    Batching: the tree is walked once.  The kind of each leaf type is detected once
+    per call and the ``device`` is parsed and checked once; leaves already on the
+    wanted device go through ``interop.to``'s per-(target, type) native fast route,
+    so a tree of a thousand same-type tensors is planned at most once.  A failing
+    leaf raises the usual interop error with a note giving its path in the tree.
+    """
+    return _walk(_Walker(target, device, copy, stream), tree)
+
+
+def _walk(walker: _Walker, tree: Any) -> Any:
+    try:
+        return walker.walk(tree)
+    except Exception as exc:
+        _finish_note(exc)
+        raise
+
+
+def like(x: Any, ref: Any, /, *, copy: bool | None = None) -> Any:
+    """Convert ``x`` to the framework and device of the array ``ref``.
+
+    ``interop.to(x, interop.framework(ref), device=interop.device(ref), copy=copy)``,
+    but a conversion that stays on the device keeps ``interop.to``'s fast route.
+    """
+    if not is_array(ref):
+        raise NotAnArrayError(
+            f"like() takes the framework and device from an array; ref is a "
+            f"{type(ref).__module__}.{type(ref).__qualname__}. Pass an array of a registered "
+            "framework, or call interop.to(x, target) with a framework name."
+        )
+    adapter = adapter_for(ref)
+    return _Walker(adapter.name, adapter.device_of(ref), copy, None).leaf(x)
+
+
+def via(target: Any, *, device: Any = None,
+        copy: bool | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function written for one framework so it accepts any array.
+
+    On each call every array argument (positional, keyword, inside lists, tuples,
+    dicts and dataclasses) is converted with ``interop.to(arg, target, device=device,
+    copy=copy)``; the function runs; every array in its result is converted back to
+    the framework and device of the *first* array argument.  Non-array arguments
+    pass through; with no array argument the result is returned as is.
+
+    In-place mutation: when an argument was shared zero-copy (e.g. a CPU torch tensor
+    or a writable NumPy array, ``via("numpy")``), the function sees the caller's
+    memory and writes reach the caller.  When a copy was needed (another device, a
+    dtype or layout the target cannot share, a Python list) the function writes to a
+    private copy and the caller sees nothing.  A read-only share (a JAX array as
+    NumPy, a read-only NumPy array) makes in-place writes raise; ``copy=True`` gives
+    the function private, writable copies.  ``interop.explain(arg, target)`` says
+    which case applies.  Gradients do not flow through ``via``.
+    """
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            inward = _Walker(target, device, copy, None)
+            new_args, new_kwargs = _walk(inward, args), _walk(inward, kwargs)
+            result = func(*new_args, **new_kwargs)
+            if inward.first is None:
+                return result
+            home = adapter_for(inward.first)
+            return to_each(result, home.name, device=home.device_of(inward.first))  # type: ignore[no-any-return]
+
+        return wrapper
+
+    return decorate
