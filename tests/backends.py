@@ -6,8 +6,10 @@ interop, so that a test checks interop against the frameworks, not itself.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -246,6 +248,19 @@ def assert_exact(result: Any, expected: np.ndarray, target: Backend) -> None:
     assert dtype_name(result) == dtype_name(expected), (dtype_name(result), expected.dtype)
     assert tuple(result.shape) == expected.shape
     assert bits(read(result)) == bits(expected)
+
+
+@contextlib.contextmanager
+def jax_x64_for(*names: str) -> Iterator[None]:
+    """Turn JAX's 64-bit mode on while a test involving jax runs (64-bit dtypes need it)."""
+    if "jax" not in names:
+        yield
+        return
+    previous = set_jax_x64(True)
+    try:
+        yield
+    finally:
+        set_jax_x64(previous)
 
 
 def set_jax_x64(enabled: bool) -> bool:

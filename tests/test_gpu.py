@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import require
 
 import interop
 
@@ -27,18 +28,12 @@ def _need(*names: str) -> None:
 
 @pytest.fixture(params=GPU_BACKENDS, ids=lambda b: b.id)
 def gpu_source(request: pytest.FixtureRequest) -> Backend:
-    reason = missing_reason(request.param)
-    if reason:
-        pytest.skip(reason)
-    return request.param
+    return require(request.param)
 
 
 @pytest.fixture(params=GPU_BACKENDS, ids=lambda b: b.id)
 def gpu_target(request: pytest.FixtureRequest) -> Backend:
-    reason = missing_reason(request.param)
-    if reason:
-        pytest.skip(reason)
-    return request.param
+    return require(request.param)
 
 
 def test_same_device_is_zero_copy(gpu_source: Backend, gpu_target: Backend) -> None:

@@ -26,6 +26,7 @@ from backends import (
     assert_exact,
     data_pointer,
     dtype_name,
+    jax_x64_for,
     make,
     sample,
     set_jax_x64,
@@ -35,16 +36,10 @@ from backends import (
 @pytest.fixture(autouse=True)
 def _jax_x64(request: pytest.FixtureRequest) -> Iterator[None]:
     """64-bit dtypes can only be carried by JAX with x64 on (x64 off is tested below)."""
-    names = {request.getfixturevalue(f).name for f in ("backend", "target")
-             if f in request.fixturenames}
-    if "jax" not in names:
+    names = [request.getfixturevalue(f).name for f in ("backend", "target")
+             if f in request.fixturenames]
+    with jax_x64_for(*names):
         yield
-        return
-    previous = set_jax_x64(True)
-    try:
-        yield
-    finally:
-        set_jax_x64(previous)
 
 
 # -- layouts ------------------------------------------------------------------------------------

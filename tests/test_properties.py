@@ -23,10 +23,10 @@ from backends import (
     bits,
     data_pointer,
     dtype_name,
+    jax_x64_for,
     make,
     np_dtype,
     read,
-    set_jax_x64,
 )
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -39,14 +39,8 @@ SETTINGS = settings(max_examples=50, deadline=None,
 
 @pytest.fixture(autouse=True)
 def _x64(backend: Backend, target: Backend) -> Iterator[None]:
-    if "jax" not in (backend.name, target.name):
+    with jax_x64_for(backend.name, target.name):
         yield
-        return
-    previous = set_jax_x64(True)
-    try:
-        yield
-    finally:
-        set_jax_x64(previous)
 
 
 def _dtypes(backend: Backend, target: Backend) -> list[str]:
