@@ -11,15 +11,33 @@ from typing import Any
 import array_api_strict as xps
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo
+from .._adapter import Adapter, ArrayInfo, FastRoute
 from .._devices import CPU, Device
 from .._errors import UnsupportedDeviceError, UnsupportedDtypeError
 
 __all__ = ["StrictAdapter"]
 
 _ARRAY_TYPE = type(xps.asarray(0))
+_CPU_DEVICE = xps.asarray(0).device
 _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                      "uint64", "float32", "float64", "complex64", "complex128"})
+
+
+class _Fallback(Exception):
+    """Raised by a fast route to hand the case to the planner."""
+
+
+def _to_numpy_fast(x: Any) -> Any:
+    """The protocol route itself (NumPy's ``from_dlpack``), minus planning, for CPU arrays."""
+    if x.device != _CPU_DEVICE:
+        raise _Fallback
+    return np.from_dlpack(x)
+
+
+def _from_numpy_fast(x: Any) -> Any:
+    if x.dtype.name not in _DTYPES or not x.dtype.isnative:
+        raise _Fallback  # refused dtypes and byte-swapped data are planned
+    return xps.from_dlpack(x)  # raises on odd strides: planned too
 
 
 class StrictAdapter(Adapter):
@@ -28,6 +46,7 @@ class StrictAdapter(Adapter):
     target_modules = ("array_api_strict",)
     install_hint = "pip install array-api-strict"
     holds_read_only = True  # it wraps NumPy, which keeps the read-only flag
+    negative_strides = True  # ... and represents any strided layout
 
     def owns(self, tp: type) -> bool:
         return issubclass(tp, _ARRAY_TYPE)
@@ -49,6 +68,12 @@ class StrictAdapter(Adapter):
                 "('CPU_DEVICE')) first."
             )
         return CPU
+
+    def fast_to(self, target: Adapter) -> FastRoute | None:
+        return _to_numpy_fast if target.name == "numpy" else None
+
+    def fast_from(self, source: Adapter) -> FastRoute | None:
+        return _from_numpy_fast if source.name == "numpy" else None
 
     def check_dtype(self, dtype: str) -> None:
         if dtype not in _DTYPES:
