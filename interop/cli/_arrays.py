@@ -201,11 +201,11 @@ def _gpu_calls(src: Endpoint, dst: Endpoint) -> dict[str, Call]:
 
 
 def synchronizer(src: Endpoint, dst: Endpoint) -> Callable[[Any], None]:
-    """Waits for a GPU result to be complete (a no-op on the host), for honest timings."""
+    """Waits for a result to be complete (JAX, GPU work), for honest timings."""
+    if dst.name == "jax":  # JAX dispatches asynchronously, on the host too
+        return lambda result: result.block_until_ready()
     if not (src.gpu or dst.gpu):
         return lambda result: None
-    if dst.name == "jax":
-        return lambda result: result.block_until_ready() if dst.gpu else None
     if dst.name == "cupy":
         cupy = _module("cupy")
         return lambda result: cupy.cuda.get_current_stream().synchronize()

@@ -56,7 +56,9 @@ def copy_throughput(a: np.ndarray, targets: list[str], budget_s: float) -> dict[
 
 def _copy_call(a: np.ndarray, target: str) -> Any:
     def call() -> object:
-        return interop.to(a, target, copy=True)
+        result = interop.to(a, target, copy=True)
+        ready = getattr(result, "block_until_ready", None)  # JAX dispatches asynchronously
+        return result if ready is None else ready()
 
     return call
 
