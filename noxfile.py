@@ -10,7 +10,7 @@ nox.options.sessions = ["tests", "minimal", "lint", "typecheck"]
 PYTHON = "3.11"
 CONSTRAINTS = ("-c", "constraints.txt")
 FRAMEWORKS = ("torch==2.13.0", "jax[cpu]", "array-api-strict", "array-api-compat", "ml_dtypes")
-TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "setuptools")  # setuptools: plugin test
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "setuptools>=70.1")  # plugin build
 
 
 @nox.session(python=PYTHON)

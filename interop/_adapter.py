@@ -126,10 +126,6 @@ class Adapter:
         negotiated = negotiate(producer, stream=None)
         return np.from_dlpack(CapsuleProducer(negotiated.capsule, device_of(producer)))
 
-    def clone(self, x: Any) -> Any:
-        """A new array of this framework with the same values, on the same device."""
-        return self.from_numpy(np.array(self.host_view(x), copy=True, order="C"))
-
     def fast_to(self, target: Adapter) -> FastRoute | None:
         """A native shortcut from this framework to ``target``, identical to the protocol route."""
         return None

@@ -12,7 +12,6 @@ import ctypes
 from dataclasses import dataclass
 from typing import Any
 
-from ._devices import Device, DLDeviceType
 from ._dtypes import from_dlpack_code
 from ._errors import InteropError
 
@@ -191,15 +190,6 @@ def device_of(producer: Any) -> tuple[int, int]:
     """The producer's ``__dlpack_device__()`` as plain ints."""
     code, index = producer.__dlpack_device__()
     return int(code), int(index)
-
-
-def is_cuda_like(pair: tuple[int, int]) -> bool:
-    """True for device memory ordered by streams (CUDA or ROCm)."""
-    return pair[0] in (DLDeviceType.CUDA, DLDeviceType.ROCM)
-
-
-def device_from_pair(pair: tuple[int, int]) -> Device:
-    return Device.from_dlpack(pair)
 
 
 def retype_capsule(capsule: object, dtype: str) -> object:

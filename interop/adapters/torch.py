@@ -119,9 +119,6 @@ class TorchAdapter(Adapter):
         view: np.ndarray = t.numpy()
         return view
 
-    def clone(self, x: Any) -> Any:
-        return self.from_numpy(np.array(self.host_view(x), order="C"))
-
     def fast_to(self, target: Adapter) -> FastRoute | None:
         # Tensor.numpy raises for grad, conj/neg bits, CUDA and bfloat16: all planned instead
         return torch.Tensor.numpy if target.name == "numpy" else None
