@@ -32,8 +32,10 @@ def minimal(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def gpu(session: nox.Session) -> None:
     """The GPU suite (marker ``gpu``); run it on a machine with a CUDA device."""
-    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, "cupy-cuda12x", *TEST_TOOLS)
-    session.run("pytest", "-m", "gpu", *session.posargs)
+    gpu_frameworks = [f.replace("jax[cpu]", "jax[cuda12]") for f in FRAMEWORKS]
+    session.install(*CONSTRAINTS, "-e", ".[cli]", *gpu_frameworks, "cupy-cuda12x", *TEST_TOOLS)
+    session.run("pytest", "-m", "gpu", "-rs", *session.posargs)
+    session.run("python", "benchmarks/gpu.py", "--json", "bench-results/gpu.json")
 
 
 @nox.session(python=PYTHON)
