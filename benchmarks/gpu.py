@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -81,6 +82,7 @@ def main() -> int:
             extra = f"  {row['GB/s']:7.2f} GB/s" if "GB/s" in row else ""
             print(f"{name:26s} {row['median'] * 1e6:10.2f} us{extra}")
     if args.json:
+        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
     return 0
