@@ -30,15 +30,15 @@ def shares_memory(a: Any, b: Any, /) -> bool:
     Host arrays are compared exactly through NumPy views (interleaved slices of one
     buffer do not share); device arrays by address ranges on the same device.
     """
-    ea, eb = _extent(a), _extent(b)
-    if ea is None or eb is None:
+    ma, mb = _Memory.of(a), _Memory.of(b)
+    if ma.extent is None or mb.extent is None:
         return False
-    (dev_a, lo_a, hi_a), (dev_b, lo_b, hi_b) = ea, eb
+    (dev_a, lo_a, hi_a), (dev_b, lo_b, hi_b) = ma.extent, mb.extent
     if dev_a != dev_b or hi_a <= lo_b or hi_b <= lo_a:
         return False
-    if _fills_extent(a) or _fills_extent(b):  # a compact array owns every byte of its range
+    if ma.compact or mb.compact:  # a compact array owns every byte of its range
         return True
-    va, vb = _host_view(a), _host_view(b)
+    va, vb = ma.host_view(), mb.host_view()
     if va is None or vb is None:
         return True
     try:
@@ -47,39 +47,37 @@ def shares_memory(a: Any, b: Any, /) -> bool:
         return True
 
 
-def _view_source(x: Any) -> tuple[Any, Adapter]:
-    numpy = load_adapter("numpy")
-    array, src, _ = adapter_for(x).coerce(x, Request(numpy, None, None, None))
-    return array, src
+class _Memory:
+    """Where one array's bytes are: read once (a DLPack producer is asked only once)."""
 
+    def __init__(self, array: Any, src: Adapter) -> None:
+        self.array, self.src = array, src
+        self.info = src.describe(array)
+        info = self.info
+        self.compact = is_compact(info.shape, info.strides, info.itemsize)
+        self.extent: tuple[Device, int, int] | None = None
+        start = None if 0 in info.shape else self._start()
+        if start is not None:
+            pairs = list(zip(info.strides, info.shape, strict=True))
+            low = start + sum(s * (n - 1) for s, n in pairs if s < 0)
+            high = start + sum(s * (n - 1) for s, n in pairs if s > 0)
+            self.extent = (info.device, low, high + info.itemsize)
 
-def _extent(x: Any) -> tuple[Device, int, int] | None:
-    """``(device, first byte, one past the last byte)`` of the memory ``x`` spans."""
-    array, src = _view_source(x)
-    info = src.describe(array)
-    if 0 in info.shape:
-        return None
-    start = src.data_pointer(array)
-    if start is None:
-        view = _host_view(x)
-        if view is None:
+    @classmethod
+    def of(cls, x: Any) -> _Memory:
+        numpy = load_adapter("numpy")
+        array, src, _ = adapter_for(x).coerce(x, Request(numpy, None, None, None))
+        return cls(array, src)
+
+    def _start(self) -> int | None:
+        start = self.src.data_pointer(self.array)
+        if start is None:
+            view = self.host_view()
+            start = None if view is None else int(view.__array_interface__["data"][0])
+        return start
+
+    def host_view(self) -> np.ndarray | None:
+        """A NumPy view without copying, or ``None`` when only a copy would do."""
+        if not self.info.device.is_host or self.info.value_hazards:
             return None
-        start = int(view.__array_interface__["data"][0])
-    low = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape, strict=True) if s < 0)
-    high = start + sum(s * (n - 1) for s, n in zip(info.strides, info.shape, strict=True) if s > 0)
-    return info.device, low, high + info.itemsize
-
-
-def _fills_extent(x: Any) -> bool:
-    array, src = _view_source(x)
-    info = src.describe(array)
-    return is_compact(info.shape, info.strides, info.itemsize)
-
-
-def _host_view(x: Any) -> np.ndarray | None:
-    """A NumPy view of ``x`` without copying, or ``None`` when only a copy would do."""
-    array, src = _view_source(x)
-    info = src.describe(array)
-    if not info.device.is_host or info.value_hazards:
-        return None
-    return src.host_view(array)
+        return self.src.host_view(self.array)
