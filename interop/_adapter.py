@@ -36,6 +36,10 @@ __all__ = ["Adapter", "ArrayInfo", "FastRoute", "Request"]
 FastRoute = Callable[[Any], Any]
 
 
+class RouteFallback(Exception):
+    """Raised by a fast route to hand a case it does not cover to the planner."""
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """What the caller asked of one conversion, for adapters that must act early (DLPack)."""

@@ -86,7 +86,7 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     dst = resolve_target(target)
     source = adapter_for(x)
     array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, None))
-    if src is dst and copied is None and copy is not True and device is None:
+    if _no_conversion(src, dst, copied, copy, device):
         here = src.device_of(array)
         return Plan(source.name, dst.name, here, here, Route.IDENTITY,
                     ("same framework and device: the input itself is returned",), (), copy=copy)
@@ -99,7 +99,7 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
     source = adapter_for(x)
     try:
         array, src, copied = source.coerce(x, Request(dst, _parse(device), copy, stream))
-        if src is dst and copied is None and copy is not True and device is None:
+        if _no_conversion(src, dst, copied, copy, device):
             if stream is None and source is src:
                 _install_fast_route(target, type(x), src, dst)
             return array  # same framework: no conversion, whatever the dtype (as the fast route)
@@ -116,6 +116,12 @@ def _convert(x: Any, target: Any, device: Any, copy: bool | None, stream: Any) -
         elif copy is True:
             _install_copy_route(target, type(x), src, dst)
     return result
+
+
+def _no_conversion(src: Adapter, dst: Adapter, copied: str | None, copy: bool | None,
+                   device: Any) -> bool:
+    """Same framework, no copy asked, no device asked: the input is the answer, any dtype."""
+    return src is dst and copied is None and copy is not True and device is None
 
 
 def _parse(device: Any) -> Device | None:
@@ -181,7 +187,9 @@ def _versioned_capsule(x: Any) -> bool:
 def _copy(plan: Plan, src: Adapter, x: Any, dst: Adapter, stream: Any) -> Any:
     """Make exactly one new buffer on the target device and hand it to ``dst``."""
     if plan.source_device.is_host and plan.device.is_host:
-        return dst.copy_from_numpy(src.host_view(x))
+        view = src.host_view(x)
+        # resolving torch's lazy bits already wrote new memory: hand it over, don't copy twice
+        return dst.from_numpy(view) if plan.resolves_values else dst.copy_from_numpy(view)
     if plan.device.is_host:
         return dst.from_numpy(src.to_host(x, stream))
     if plan.source_device.is_host:

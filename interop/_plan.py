@@ -44,6 +44,8 @@ class Plan:
     copy: bool | None = None
     #: The source memory is flagged read-only (legacy DLPack cannot carry that flag).
     read_only: bool = False
+    #: Reading the values resolves lazy bits (torch conj/neg), which already makes new memory.
+    resolves_values: bool = False
 
     @property
     def zero_copy(self) -> bool:
@@ -97,7 +99,8 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
         steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
                 tuple(reasons), may_copy=may_copy, detach=info.requires_grad,
-                handoff_only=handoff_only, copy=copy, read_only=info.read_only)
+                handoff_only=handoff_only, copy=copy, read_only=info.read_only,
+                resolves_values=bool(info.value_hazards))
 
 
 def _target_device(source: Device, dst: Adapter, device: object) -> Device:
@@ -156,6 +159,15 @@ def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) 
             return False
         expected *= size
     return True
+
+
+def c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """Byte strides of a C-ordered (row-major) compact array."""
+    strides, step = [], itemsize
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
 
 
 def _copy_step(source: Device, target: Device, dst: Adapter) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import array_api_strict as xps
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute
+from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
 from .._devices import CPU, Device
 from .._errors import UnsupportedDeviceError, UnsupportedDtypeError
 
@@ -23,20 +23,16 @@ _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16
                      "uint64", "float32", "float64", "complex64", "complex128"})
 
 
-class _Fallback(Exception):
-    """Raised by a fast route to hand the case to the planner."""
-
-
 def _to_numpy_fast(x: Any) -> Any:
     """The protocol route itself (NumPy's ``from_dlpack``), minus planning, for CPU arrays."""
     if x.device != _CPU_DEVICE:
-        raise _Fallback
+        raise RouteFallback
     return np.from_dlpack(x)
 
 
 def _from_numpy_fast(x: Any) -> Any:
     if x.dtype.name not in _DTYPES or not x.dtype.isnative:
-        raise _Fallback  # refused dtypes and byte-swapped data are planned
+        raise RouteFallback  # refused dtypes and byte-swapped data are planned
     return xps.from_dlpack(x)  # raises on odd strides: planned too
 
 

@@ -17,6 +17,7 @@ from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import Device
 from .._dtypes import numpy_name
 from .._errors import InteropError
+from .._plan import c_strides
 from .._streams import NO_SYNC, stream_handle
 
 __all__ = ["CudaArrayInterfaceAdapter"]
@@ -40,7 +41,7 @@ class CudaArrayInterfaceAdapter(Adapter):
         cai = x.__cuda_array_interface__
         dtype = np.dtype(cai["typestr"])
         shape = tuple(cai["shape"])
-        strides = cai.get("strides") or _c_strides(shape, dtype.itemsize)
+        strides = cai.get("strides") or c_strides(shape, dtype.itemsize)
         return ArrayInfo(dtype=numpy_name(dtype), shape=shape, strides=tuple(strides),
                          itemsize=dtype.itemsize, device=self.device_of(x),
                          read_only=bool(cai["data"][1]), byteswapped=not dtype.isnative)
@@ -106,10 +107,3 @@ def _order(producer: Any, consumer: Any, library: str, device: Device) -> None:
     event.record(torch.cuda.ExternalStream(source, device=f"cuda:{device.index}"))
     torch.cuda.ExternalStream(sink, device=f"cuda:{device.index}").wait_event(event)
 
-
-def _c_strides(shape: tuple[int, ...], itemsize: int) -> list[int]:
-    strides, step = [], itemsize
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return strides[::-1]

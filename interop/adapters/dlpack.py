@@ -24,6 +24,7 @@ from .._dlpack import (
 )
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._errors import CopyRequiredError, InteropError
+from .._plan import c_strides
 from .._streams import resolve_stream
 
 __all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]
@@ -54,7 +55,7 @@ class CapsuleAdapter(Adapter):
 
     def describe(self, x: Any) -> ArrayInfo:
         info: CapsuleInfo = x.info
-        strides = info.strides if info.strides is not None else _c_strides(info)
+        strides = info.strides if info.strides is not None else c_strides(info.shape, info.itemsize)
         return ArrayInfo(dtype=info.dtype, shape=info.shape, strides=strides,
                          itemsize=info.itemsize, device=_device(info.device),
                          read_only=info.read_only)
@@ -123,10 +124,3 @@ class DLPackAdapter(CapsuleAdapter):
 def _device(pair: tuple[int, int]) -> Device:
     return CPU if is_host_readable(pair) else Device.from_dlpack(pair)
 
-
-def _c_strides(info: CapsuleInfo) -> tuple[int, ...]:
-    strides, step = [], info.itemsize
-    for size in reversed(info.shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))

@@ -13,18 +13,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute
+from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
 from .._devices import CPU, Device
 from .._dlpack import CapsuleProducer
 from .._dtypes import EXTENDED, WIDE, numpy_name
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
-from .._plan import is_compact
+from .._plan import c_strides, is_compact
 
 __all__ = ["JaxAdapter"]
-
-
-class _Fallback(Exception):
-    """Raised by a fast route to hand the case to the planner."""
 
 
 _NARROWED = frozenset(np.dtype(n) for n in WIDE)
@@ -35,7 +31,7 @@ def _from_numpy_fast(x: Any) -> Any:
     flags = x.flags
     if not (flags.writeable and flags.c_contiguous) or (
             x.dtype in _NARROWED and not jax.config.jax_enable_x64):
-        raise _Fallback
+        raise RouteFallback
     return jax.dlpack.from_dlpack(x)
 
 
@@ -45,7 +41,7 @@ def _from_torch_fast(x: Any) -> Any:
     wide = size == 16 or (size == 8 and not x.is_complex())
     if x.requires_grad or x.is_neg() or x.is_conj() or x.is_cuda or (
             wide and not jax.config.jax_enable_x64):
-        raise _Fallback
+        raise RouteFallback
     import torch
 
     return jax.dlpack.from_dlpack(CapsuleProducer(torch.utils.dlpack.to_dlpack(x), (1, 0)))
@@ -74,13 +70,9 @@ class JaxAdapter(Adapter):
 
     def describe(self, x: Any) -> ArrayInfo:
         dtype = np.dtype(x.dtype)
-        itemsize = dtype.itemsize
-        strides, step = [], itemsize
-        for size in reversed(x.shape):
-            strides.append(step)
-            step *= max(size, 1)
-        return ArrayInfo(dtype=numpy_name(dtype), shape=tuple(x.shape),
-                         strides=tuple(reversed(strides)), itemsize=itemsize,
+        shape = tuple(x.shape)
+        return ArrayInfo(dtype=numpy_name(dtype), shape=shape,
+                         strides=c_strides(shape, dtype.itemsize), itemsize=dtype.itemsize,
                          device=self.device_of(x))
 
     def device_of(self, x: Any) -> Device:

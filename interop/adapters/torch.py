@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._adapter import Adapter, ArrayInfo, FastRoute
+from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
 from .._devices import CPU, Device
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
@@ -31,13 +31,9 @@ _NAMES: dict[torch.dtype, str] = {
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 
 
-class _Fallback(Exception):
-    """Raised by a fast route to hand the case to the planner."""
-
-
 def _from_numpy_fast(x: Any) -> Any:
     if not x.flags.writeable:  # torch would hand out a writable alias: plan a copy instead
-        raise _Fallback
+        raise RouteFallback
     return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides
 
 
@@ -55,7 +51,7 @@ def _copy_from_numpy(x: Any) -> Any:
     if dtype.isnative:
         return torch.from_numpy(x.copy())  # raises for dtypes torch lacks (ml_dtypes...)
     if dtype.name in EXTENDED:
-        raise _Fallback
+        raise RouteFallback
     return torch.from_numpy(x.astype(dtype.newbyteorder("=")))
 
 
