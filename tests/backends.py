@@ -36,6 +36,8 @@ class Backend:
 CPU_BACKENDS = (Backend("numpy"), Backend("torch"), Backend("jax"), Backend("array_api_strict"))
 GPU_BACKENDS = (Backend("cupy", "cuda"), Backend("torch", "cuda"), Backend("jax", "cuda"))
 ALL_BACKENDS = CPU_BACKENDS + GPU_BACKENDS
+#: Test modules that need a GPU throughout: skipped whole (one line) where none is usable.
+GPU_MODULES = frozenset({"test_gpu.py"})
 
 
 @cache
@@ -43,8 +45,12 @@ def missing_reason(backend: Backend) -> str | None:
     """Why ``backend`` cannot run here, or ``None`` when it can."""
     try:
         importlib.import_module(backend.name)
+    except ModuleNotFoundError as exc:
+        if exc.name == backend.name:
+            return f"{backend.name} is not installed"
+        return f"{backend.name} does not import: {exc}"
     except ImportError as exc:
-        return f"{backend.name} is not installed ({exc})"
+        return f"{backend.name} does not import: {exc}"
     if not backend.gpu:
         return None
     if backend.name == "cupy":
@@ -63,8 +69,9 @@ def missing_reason(backend: Backend) -> str | None:
 
     try:
         return None if jax.devices("gpu") else "jax sees no GPU"
-    except RuntimeError as exc:
-        return f"jax has no GPU backend: {exc}"
+    except RuntimeError:
+        platforms = ", ".join(sorted({d.platform for d in jax.devices()}))
+        return f"jax has no GPU backend (platforms: {platforms})"
 
 
 def expected_backends() -> list[str]:
