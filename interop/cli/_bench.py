@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,18 @@ import numpy as np
 import interop
 
 from . import _arrays as arrays
-from ._matrix import check_pair, random_array
-from ._table import fmt_ratio, fmt_us, jsonable, print_table, progress
+from ._info import fast_path_line
+from ._matrix import (
+    Row,
+    check_pair,
+    footnotes,
+    legend,
+    random_array,
+    reasons,
+    row_cells,
+    table_columns,
+)
+from ._table import Column, fmt_bytes, fmt_ratio, jsonable, micro, print_table, progress
 from ._timing import compare, environment, pin_threads
 from ._usage import UsageError, parse_dtype, parse_names, parse_sizes
 
@@ -25,15 +36,19 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("bench", help="time conversions against array size",
                        description="Time each installed pair's conversion with interop.to and "
                        "with the fastest native call, for several array sizes, and compare the "
-                       "host-copy throughput of interop.to(..., copy=True) with numpy.copyto.")
+                       "host-copy throughput of interop.to(..., copy=True) with numpy.copyto "
+                       "and numpy.copy. Exit code 1 when a conversion gives wrong values.")
     p.add_argument("--sizes", nargs="+", default=list(DEFAULT_SIZES), metavar="N",
                    help="N for an NxN array, or a shape like 5000x5000 (default: 100 1000 "
-                   "4000; the tutorials use 1000 5000 10000)")
+                   "4000; docs/performance.md uses 1000 5000 10000, where a float32 array "
+                   "takes 400 MB)")
     p.add_argument("--dtype", default="float32", help="element type (default: float32)")
-    p.add_argument("--only", metavar="NAMES", help="comma-separated frameworks to include")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated frameworks to include, "
+                   "e.g. numpy,torch (default: every installed one)")
     p.add_argument("--budget", type=float, default=0.1, metavar="SECONDS",
                    help="timing budget per call, pair and size (default: 0.1)")
-    p.add_argument("--threads", type=int, default=1, help="pin thread pools (default: 1)")
+    p.add_argument("--threads", type=int, default=1, help="threads for the BLAS, OpenMP and torch "
+                   "pools while timing (default: 1)")
     p.add_argument("--plot", metavar="PATH.png", help="write a log-log plot (needs matplotlib)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     p.set_defaults(func=run)
@@ -68,13 +83,14 @@ def run(args: argparse.Namespace) -> int:
     dtype = parse_dtype(args.dtype)
     only = parse_names(args.only, sorted({e.name for e in arrays.ENDPOINTS}))
     if args.plot and not _have_matplotlib():
-        raise UsageError("--plot needs matplotlib: pip install 'interop[plot]' "
+        raise UsageError("--plot needs matplotlib: pip install 'interop-arrays[plot]' "
                          "(or pip install matplotlib)")
     pin_threads(args.threads)
     endpoints = [e for e in arrays.available(only) if e.name != "python"]
     todo = arrays.pairs(endpoints)
     copy_targets = [e.name for e in endpoints if not e.gpu]
     conversions: list[dict[str, Any]] = []
+    table: list[tuple[str, Row]] = []
     copies: list[dict[str, Any]] = []
     with progress(len(todo) * len(sizes) + len(sizes)) as step:
         for shape in sizes:
@@ -82,12 +98,13 @@ def run(args: argparse.Namespace) -> int:
             for src, dst in todo:
                 step(f"{src.id} -> {dst.id} {_label(shape)}")
                 row = check_pair(src, dst, ref, args.budget)
-                conversions.append({"shape": list(shape), "bytes": ref.nbytes, **vars(row)})
+                conversions.append({"shape": list(shape), "bytes": ref.nbytes, **asdict(row)})
+                table.append((_label(shape), row))
             step(f"host copy {_label(shape)}")
             copies.append({"shape": list(shape),
                            **copy_throughput(ref, copy_targets, args.budget)})
             del ref
-    _print(conversions, copies, str(dtype))
+    _print(table, copies, str(dtype))
     if args.json:
         record = {"dtype": str(dtype), "environment": environment(),
                   "conversions": conversions, "copies": copies}
@@ -96,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from ._plot import plot
 
-        plot(conversions, copies, args.plot, str(dtype))
+        plot(conversions, copies, args.plot, str(dtype), environment())
         print(f"plot written to {args.plot}")
     bad = [c for c in conversions if c["status"] in ("WRONG VALUES", "error")]
     return 1 if bad else 0
@@ -114,19 +131,22 @@ def _label(shape: tuple[int, ...] | list[int]) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def _print(conversions: list[dict[str, Any]], copies: list[dict[str, Any]], dtype: str) -> None:
-    print_table(f"Conversion time ({dtype}, median us per call)",
-                ["source", "target", "shape", "result", "interop us", "fastest native",
-                 "native us", "ratio"],
-                [[c["source"], c["target"], _label(c["shape"]), c["status"],
-                  fmt_us(c["interop_s"]), c["native"], fmt_us(c["native_s"]),
-                  fmt_ratio(c["ratio"])] for c in conversions],
-                right=("interop us", "native us", "ratio"))
-    names = list(copies[0]["gbps"]) if copies else []
-    print_table("Host copy throughput (GB/s; ratio = interop / numpy.copyto)",
-                ["shape", "MB", *names, *(f"ratio {n}" for n in names if "interop" in n)],
-                [[_label(c["shape"]), f"{c['bytes'] / 1e6:.1f}",
-                  *(f"{c['gbps'][n]:.2f}" for n in names),
-                  *(fmt_ratio(c["ratio_to_copyto"][n]) for n in names if "interop" in n)]
-                 for c in copies],
-                right=("MB", *names, *(f"ratio {n}" for n in names)))
+def _print(rows: list[tuple[str, Row]], copies: list[dict[str, Any]], dtype: str) -> None:
+    u = micro()
+    plain = [row for _, row in rows]
+    marks = {why: i for i, why in enumerate(reasons(plain), 1)}
+    print(fast_path_line())
+    shapes = list(dict.fromkeys(shape for shape, _ in rows))
+    for i, label in enumerate(shapes):  # one table per size: narrow enough for 80 columns
+        last = i == len(shapes) - 1
+        print_table(f"Conversion time, {label} {dtype}, median {u} per call",
+                    table_columns(u),
+                    [row_cells(row, marks) for shape, row in rows if shape == label],
+                    notes=[*footnotes(plain), legend(u)] if last else ())
+    print_table("Host copy throughput (GB/s): interop.to(..., copy=True) against NumPy's copies",
+                [Column("shape"), Column("size", right=True), Column("copy"),
+                 Column("GB/s", right=True), Column("vs numpy.copyto", right=True)],
+                [[_label(c["shape"]), fmt_bytes(c["bytes"]), name, f"{gbps:.2f}",
+                  fmt_ratio(c["ratio_to_copyto"].get(name)) if name.startswith("interop")
+                  else ""]
+                 for c in copies for name, gbps in c["gbps"].items()])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
+import os
 import platform
 import sys
 from importlib import metadata
@@ -13,7 +15,7 @@ import interop
 
 from ._table import print_table
 
-__all__ = ["add_parser", "frameworks", "gpus", "run"]
+__all__ = ["add_parser", "fast_path_line", "frameworks", "gpus", "run"]
 
 #: Distributions that provide a framework, tried in order (cupy ships under several names).
 DISTRIBUTIONS = {
@@ -25,11 +27,15 @@ DISTRIBUTIONS = {
 EXTRAS = ("ml_dtypes", "array_api_compat", "rich", "matplotlib")
 
 
+#: How to get the C fast path when it was not built.
+REBUILD_HINT = "install a C compiler and reinstall interop-arrays"
+
+
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("info", help="show Python, interop, frameworks and GPUs",
-                       description="Show the Python and interop versions, every framework "
-                       "interop knows (installed or not, with its version) and the GPUs "
-                       "visible to the installed frameworks.")
+    p = sub.add_parser("info", help="show Python, interop, the C fast path, frameworks and GPUs",
+                       description="Show the Python and interop versions, whether the C fast "
+                       "path is active, every framework interop knows (installed or not, "
+                       "with its version) and the GPUs visible to the installed frameworks.")
     p.set_defaults(func=run)
 
 
@@ -104,10 +110,39 @@ def _gib(nbytes: int) -> str:
     return f"{nbytes / 2**30:.1f} GiB"
 
 
+def fast_path_line() -> str:
+    """One line: is the C fast path active, and if not, why and how to get it.
+
+    A compiler-less install silently runs the slower pure-Python path; this says so.
+    """
+    from interop import _convert
+
+    if getattr(_convert, "ACCELERATED", False):
+        return "C fast path: on"
+    reason = getattr(_convert, "SPEEDUPS_REASON", None)
+    if isinstance(reason, str) and reason:
+        return f"C fast path: off ({reason})"
+    return f"C fast path: off ({_guess_reason()})"
+
+
+def _guess_reason() -> str:
+    """Why the extension is not in use, for an interop that does not say it itself."""
+    if os.environ.get("INTEROP_NO_SPEEDUPS"):
+        return f"INTEROP_NO_SPEEDUPS={os.environ['INTEROP_NO_SPEEDUPS']}"
+    if importlib.util.find_spec("interop._speedups") is None:
+        return f"pure Python: the extension was not built; {REBUILD_HINT}"
+    try:
+        importlib.import_module("interop._speedups")
+    except ImportError as exc:
+        return f"pure Python: interop._speedups does not import ({exc}); {REBUILD_HINT}"
+    return "pure Python"
+
+
 def run(args: argparse.Namespace) -> int:
     del args
     print(f"Python {platform.python_version()} ({sys.executable})")
     print(f"interop {interop.__version__}")
+    print(fast_path_line())
     print(f"platform {platform.platform()}")
     rows = [[name, version or "not installed", role] for name, version, role in frameworks()]
     print_table("Frameworks", ["name", "version", "role"], rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import warnings
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -14,7 +15,18 @@ import numpy as np
 import interop
 
 from . import _arrays as arrays
-from ._table import fmt_ratio, fmt_us, jsonable, print_table, progress
+from ._info import fast_path_line
+from ._table import (
+    Column,
+    fmt_ratio,
+    fmt_spread,
+    jsonable,
+    micro,
+    print_lines,
+    print_table,
+    progress,
+    terminal_width,
+)
 from ._timing import compare, environment, pin_threads
 from ._usage import parse_dtype, parse_names, parse_shape
 
@@ -37,6 +49,7 @@ class Row:
     interop_iqr_s: float | None = None
     native: str = ""
     native_s: float | None = None
+    native_iqr_s: float | None = None
     ratio: float | None = None
 
 
@@ -44,13 +57,17 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("matrix", help="convert, check and time every installed pair",
                        description="For every installed source x target pair, build a real "
                        "array natively, convert it with interop.to, check the values bit for "
-                       "bit, and time it against the fastest native call for that pair.")
+                       "bit, say whether it shared memory or copied (and why), and time it "
+                       "against the fastest native call for that pair. Exit code 1 when a "
+                       "conversion gives wrong values.")
     p.add_argument("--dtype", default="float32", help="element type (default: float32)")
     p.add_argument("--shape", default="1000,1000", help="array shape (default: 1000,1000)")
-    p.add_argument("--only", metavar="NAMES", help="comma-separated frameworks to include")
+    p.add_argument("--only", metavar="NAMES", help="comma-separated frameworks to include, "
+                   "e.g. numpy,torch (default: every installed one)")
     p.add_argument("--budget", type=float, default=0.1, metavar="SECONDS",
-                   help="timing budget per call and pair (default: 0.1)")
-    p.add_argument("--threads", type=int, default=1, help="pin thread pools (default: 1)")
+                   help="timing budget per timed call and pair (default: 0.1)")
+    p.add_argument("--threads", type=int, default=1, help="threads for the BLAS, OpenMP and torch "
+                   "pools while timing (default: 1)")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     p.set_defaults(func=run)
 
@@ -136,8 +153,9 @@ def _time(row: Row, src: arrays.Endpoint, dst: arrays.Endpoint, x: Any, *,
     natives = {k: v for k, v in stats.items() if k != "interop"}
     if natives:
         row.native = min(natives, key=lambda k: natives[k].median)
-        row.native_s = natives[row.native].median
-        row.ratio = row.interop_s / row.native_s if row.native_s else None
+        row.native_s, row.native_iqr_s = natives[row.native].median, natives[row.native].iqr
+        if row.status != "identity" and row.native_s:  # identity against a call: no meaning
+            row.ratio = row.interop_s / row.native_s
 
 
 def _to_target(x: Any, target: str, device: str | None = None) -> Any:
@@ -168,18 +186,20 @@ def run(args: argparse.Namespace) -> int:
     only = parse_names(args.only, sorted({e.name for e in arrays.ENDPOINTS}))
     pin_threads(args.threads)
     ref = random_array(dtype, shape)
-    todo = arrays.pairs(arrays.available(only))
+    endpoints = arrays.available(only)
+    todo = arrays.pairs(endpoints)
     rows = []
     with progress(len(todo)) as step:
         for src, dst in todo:
             step(f"{src.id} -> {dst.id}")
             rows.append(check_pair(src, dst, ref, args.budget))
-    title = f"interop matrix: {dtype} {shape}, median us per call (rows: source -> target)"
-    print_table(title, ["source", "target", "route", "result", "why", "interop us",
-                        "fastest native", "native us", "ratio"],
-                [[r.source, r.target, r.route, r.status, r.why, fmt_us(r.interop_s),
-                  r.native, fmt_us(r.native_s), fmt_ratio(r.ratio)] for r in rows],
-                right=("interop us", "native us", "ratio"))
+    print(fast_path_line())
+    u = micro()
+    print_table(title(dtype, shape, u, lists=any(r.source == "python" for r in rows)),
+                table_columns(u), [row_cells(r, marks) for r, marks in _marked(rows)],
+                notes=[*footnotes(rows), legend(u)])
+    width = terminal_width()
+    print_lines(missing_hint(endpoints, only), sys.stdout, width)
     failed = [r for r in rows if r.status in FAILURES]
     if args.json:
         record = {"dtype": str(dtype), "shape": list(shape), "environment": environment(),
@@ -191,3 +211,79 @@ def run(args: argparse.Namespace) -> int:
               + ", ".join(f"{r.source}->{r.target}" for r in failed))
         return 1
     return 0
+
+
+def title(dtype: np.dtype[Any], shape: tuple[int, ...], u: str, *, lists: bool) -> str:
+    """What was converted; a Python list holds Python numbers, so its dtype is said apart."""
+    label = "x".join(map(str, shape)) if shape else "0-d"
+    note = ""
+    if lists:
+        list_dtype = np.array(random_array(dtype, (1,)).tolist()).dtype
+        if list_dtype != dtype:
+            note = f" (Python lists: {list_dtype}, as Python numbers are)"
+    return f"interop matrix: {label} {dtype} arrays{note}, median {u} per call"
+
+
+def table_columns(u: str, *, shape: bool = False) -> list[Column]:
+    """The columns of a conversion table; the native call's name goes first when narrow."""
+    return [Column("source"), Column("target"), *([Column("shape")] if shape else []),
+            Column("result"), Column(f"interop {u}", right=True),
+            Column(f"native {u}", right=True), Column("ratio", right=True),
+            Column("fastest native", drop=1)]
+
+
+def reasons(rows: list[Row]) -> list[str]:
+    """The distinct reasons worth a footnote, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        if row.why and row.status != "identity":
+            seen.setdefault(row.why)
+    return list(seen)
+
+
+def _marked(rows: list[Row]) -> list[tuple[Row, dict[str, int]]]:
+    marks = {why: i for i, why in enumerate(reasons(rows), 1)}
+    return [(row, marks) for row in rows]
+
+
+def footnotes(rows: list[Row]) -> list[str]:
+    """``[n] reason`` for each distinct reason: the table itself stays narrow."""
+    return [f"[{i}] {why}" for i, why in enumerate(reasons(rows), 1)]
+
+
+def row_cells(row: Row, marks: dict[str, int], shape: str | None = None) -> list[str]:
+    """A row's cells: the result with its footnote mark, times with their spread, ratio."""
+    result = row.status
+    if row.why in marks and row.status != "identity":
+        result = f"{result} [{marks[row.why]}]"
+    return [row.source, row.target, *([shape] if shape is not None else []), result,
+            fmt_spread(row.interop_s, row.interop_iqr_s),
+            fmt_spread(row.native_s, row.native_iqr_s),
+            "" if row.status == "identity" else fmt_ratio(row.ratio), row.native]
+
+
+def legend(u: str) -> str:
+    """How to read the timing columns."""
+    return (f"{u}: median per call, ± half the interquartile range of the timing batches. "
+            "ratio: interop / fastest native (none for identity: interop returns its input).")
+
+
+#: The ``interop-arrays[...]`` extra of each framework the CLI knows.
+EXTRAS = {"torch": "torch", "jax": "jax", "array_api_strict": "strict", "cupy": "cupy"}
+
+
+def missing_hint(endpoints: list[arrays.Endpoint], only: list[str] | None) -> list[str]:
+    """Which frameworks would add rows and how to install them (NumPy alone gives two)."""
+    present = {e.name for e in endpoints}
+    absent = [name for name in EXTRAS if name != "cupy" and name not in present
+              and (only is None or name in only) and not arrays.usable(arrays.Endpoint(name))]
+    lines = []
+    if absent:
+        extras = ",".join(EXTRAS[name] for name in absent)
+        lines.append(f"Not installed, so no rows: {', '.join(absent)}. Add them with "
+                     f'pip install "interop-arrays[{extras}]"; `interop info` lists what is '
+                     "installed.")
+    if only is None and not any(e.gpu for e in endpoints):
+        lines.append("No GPU rows: torch, cupy or jax see no CUDA device here "
+                     "(`interop info` shows the GPUs).")
+    return lines

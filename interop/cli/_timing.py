@@ -107,11 +107,12 @@ def environment() -> dict[str, Any]:
     """What a benchmark result depends on: interpreter, machine, versions, threads."""
     versions = {}
     for dist in ("numpy", "torch", "jax", "jaxlib", "array-api-strict", "cupy-cuda12x",
-                 "ml_dtypes", "interop"):
+                 "ml_dtypes"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
+    versions["interop"] = _interop_version()
     torch = sys.modules.get("torch")
     return {
         "python": platform.python_version(),
@@ -125,6 +126,13 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _interop_version() -> str:
+    """The version of the interop being timed: the imported package, not some metadata."""
+    from interop import __version__
+
+    return __version__
 
 
 def cpu_name() -> str:
