@@ -10,13 +10,21 @@ nox.options.sessions = ["tests", "minimal", "lint", "typecheck"]
 PYTHON = "3.11"
 CONSTRAINTS = ("-c", "constraints.txt")
 FRAMEWORKS = ("torch==2.13.0", "jax[cpu]", "array-api-strict", "array-api-compat", "ml_dtypes")
-TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "setuptools>=70.1")  # plugin build
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "setuptools>=77")  # plugin, sdist builds
+#: tests/test_typing.py runs mypy on tests/typing/check_types.py (it skips without them).
+TYPING_TOOLS = ("mypy", "typing_extensions")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The full suite with every CPU framework installed."""
-    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, *TEST_TOOLS, "matplotlib")
+    """The full suite with every CPU framework installed, the typing check included.
+
+    PyPI's torch wheel for Linux is the CUDA build (a few GB with its nvidia-* libraries);
+    set PIP_INDEX_URL=https://download.pytorch.org/whl/cpu (and PIP_EXTRA_INDEX_URL to PyPI)
+    for the CPU wheel.
+    """
+    session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS, *TEST_TOOLS, *TYPING_TOOLS,
+                    "matplotlib")
     session.run("pytest", "-n", "2", *session.posargs,
                 env={"INTEROP_EXPECT_BACKENDS": "numpy,torch,jax,array_api_strict,ml_dtypes",
                      "INTEROP_EXPECT_SPEEDUPS": "1"})
