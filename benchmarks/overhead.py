@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import compare, environment, pin_threads
 
 ZERO_COPY_GOAL = 1.2
+KEYWORD_GOAL = 1.3
 COPY_GOAL = 0.9
 SHAPE = (1000, 1000)
 COPY_SIZES_MB = (1, 16, 64)
@@ -81,6 +82,46 @@ def run_zero_copy(budget: float) -> list[dict[str, Any]]:
     return rows
 
 
+def keyword_cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
+    """name -> (interop call with keywords, the same conversion without them): both cached."""
+    import numpy as np
+
+    import interop
+
+    a = np.arange(1000, dtype=np.float32)
+    cases: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+        "numpy -> numpy copy=True": (partial(interop.to, a, "numpy", copy=True), a.copy),
+    }
+    try:
+        import torch
+    except ImportError:
+        return cases
+    t = torch.arange(1000, dtype=torch.float32)
+    plain_nt, plain_tn = partial(interop.to, a, "torch"), partial(interop.to, t, "numpy")
+    cases.update({
+        "numpy -> torch copy=False": (partial(interop.to, a, "torch", copy=False), plain_nt),
+        "numpy -> torch device='cpu'": (partial(interop.to, a, "torch", device="cpu"), plain_nt),
+        "torch -> numpy copy=False": (partial(interop.to, t, "numpy", copy=False), plain_tn),
+        "torch -> numpy device='cpu'": (partial(interop.to, t, "numpy", device="cpu"), plain_tn),
+        "numpy -> torch copy=True": (partial(interop.to, a, "torch", copy=True),
+                                     lambda: torch.from_numpy(a.copy())),
+    })
+    return cases
+
+
+def run_keywords(budget: float) -> list[dict[str, Any]]:
+    """Calls with copy=/device= are remembered too: ratio against the same work without them."""
+    rows = []
+    for name, (call, baseline) in keyword_cases().items():
+        call()
+        stats = compare({"interop": call, "baseline": baseline}, budget_s=budget)
+        ratio = stats["interop"].median / stats["baseline"].median
+        rows.append({"case": name, "ratio": ratio, "goal": KEYWORD_GOAL,
+                     "meets_goal": ratio <= KEYWORD_GOAL,
+                     "stats": {k: s.as_dict() for k, s in stats.items()}})
+    return rows
+
+
 def run_copy(budget: float) -> list[dict[str, Any]]:
     import numpy as np
 
@@ -112,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pin_threads(args.threads)  # before the frameworks are imported
     zero = run_zero_copy(args.budget)
+    keywords = run_keywords(args.budget)
     copies = run_copy(args.budget)
     print(f"Zero-copy overhead, float32 {SHAPE} (goal <= {ZERO_COPY_GOAL}x the fastest native)")
     for r in zero:
@@ -120,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         flag = "ok " if r["meets_goal"] else "MISS"
         print(f"  {flag} {r['case']:28} {r['ratio']:5.2f}x  interop {med:7.2f} us  "
               f"{r['native']} {nat:7.2f} us  shared={r['zero_copy']}")
+    print(f"Keyword calls, float32 (1000,) (goal <= {KEYWORD_GOAL}x the same conversion "
+          "without the keyword, or the native recipe for copy=True)")
+    for r in keywords:
+        med = r["stats"]["interop"]["median"] * 1e6
+        base = r["stats"]["baseline"]["median"] * 1e6
+        flag = "ok " if r["meets_goal"] else "MISS"
+        print(f"  {flag} {r['case']:28} {r['ratio']:5.2f}x  interop {med:7.2f} us  "
+              f"baseline {base:7.2f} us")
     print(f"Host copy throughput (goal >= {COPY_GOAL}x numpy.copyto)")
     for r in copies:
         g = r["gbps"]
@@ -129,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
               f"  copyto {g['numpy.copyto']:6.2f} GB/s  np.copy {g['numpy.copy']:6.2f} GB/s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        record = {"environment": environment(), "zero_copy": zero, "host_copy": copies}
+        record = {"environment": environment(), "zero_copy": zero, "keywords": keywords,
+                  "host_copy": copies}
         Path(args.json).write_text(json.dumps(record, indent=2), encoding="utf-8")
         print(f"results written to {args.json}")
     return 0

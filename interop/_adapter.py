@@ -3,22 +3,27 @@
 An adapter answers three kinds of question, so that planning never imports a
 framework and execution never guesses:
 
-* source side: *what is this array?* (``describe``) and *give me its memory*
-  (``dlpack_producer``, ``host_view``);
-* target side: *what can you hold?* (class attributes, ``check_dtype``,
-  ``check_device``) and *take this memory* (``from_dlpack``, ``from_numpy``);
-* shortcuts: ``fast_to`` returns a native call that gives exactly what the
-  protocol route gives, only faster.
+* source side: *what is this array?* (``describe``, and ``route_key``: the part of
+  that answer a remembered route must re-check for each new value) and *give me its
+  memory* (``dlpack_producer``, ``host_view``, ``to_host``, ``device_clone``);
+* target side: *what can you hold?* (capability flags, ``check_dtype``,
+  ``check_device``) and *take this memory* (``from_dlpack``, ``from_numpy``...);
+* ``native``: a framework call that performs one route kind for every value it
+  accepts and raises for every other one, so that route can be remembered
+  without re-reading the value's facts.
 
-Every method has a protocol-based default, so a plugin adapter needs only
-``name``, ``owns`` and ``describe`` to be a source, plus ``from_dlpack`` to be a
-target.
+The planner and the executor call only these primitives, so a route remembered
+for a type is the same code the first conversion ran.  Every method has a
+protocol-based default: a plugin needs ``name``, ``owns`` and ``describe`` to be a
+source, plus ``from_dlpack`` to be a target.  This module imports only protocol
+leaves (dlpack, devices, errors), never a stage or another adapter.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -28,16 +33,27 @@ import numpy as np
 from ._devices import CPU, Device
 from ._dlpack import CapsuleProducer, device_of, negotiate
 from ._errors import UnsupportedDeviceError
+from ._layout import layout_bits
 
-__all__ = ["Adapter", "ArrayInfo", "FastRoute", "Request"]
+__all__ = ["Adapter", "ArrayInfo", "Native", "Request", "RouteKind"]
 
-#: ``fast(x) -> result``, identical to the planned zero-copy route, or raises when the
-#: case needs planning (read-only input, grad, lazy bits, exotic layout...).
-FastRoute = Callable[[Any], Any]
+#: ``native(x) -> result``: exactly what the route gives for ``x``, or raises.
+Native = Callable[[Any], Any]
 
 
-class RouteFallback(Exception):
-    """Raised by a fast route to hand a case it does not cover to the planner."""
+class RouteKind(enum.Enum):
+    """The closed set of ways data travels; each is built from adapter primitives."""
+
+    IDENTITY = "identity"  #: the input itself is the answer
+    SHARE_TO_HUB = "share to the host hub"  #: ``src.host_view(x)`` (numpy target)
+    SHARE_FROM_HUB = "share from the host hub"  #: ``dst.from_numpy(x)`` (numpy source)
+    SHARE_VIA_HUB = "share through a host view"  #: ``dst.from_numpy(src.host_view(x))``
+    DLPACK = "DLPack hand-off"  #: negotiate a capsule, ``dst.from_dlpack``
+    HOST_COPY = "host copy"  #: one new host buffer, handed to ``dst``
+    TO_HOST = "device to host"  #: ``src.to_host`` then ``dst.from_numpy``
+    FROM_HOST = "host to device"  #: ``dst.from_host(src.host_view(x))``
+    DEVICE_CLONE = "device clone"  #: ``src.device_clone`` then a DLPack hand-off
+    DEVICE_VIA_HOST = "device to device through the host"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,16 @@ class Request:
     device: Device | None
     copy: bool | None
     stream: Any
+    #: ``explain`` only: read metadata, move and copy nothing.
+    explaining: bool = False
+    #: The adapter registered under a name: how a delegating adapter (a Python list
+    #: becomes a NumPy array) finds the one it hands over to, without importing the registry.
+    adapters: Callable[[str], Adapter] | None = None
+
+    def adapter(self, name: str) -> Adapter:
+        if self.adapters is None:
+            raise LookupError(f"no adapter lookup was given for {name!r}")
+        return self.adapters(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +104,17 @@ class Adapter:
 
     #: Registry name, also accepted as a ``target`` string.
     name: ClassVar[str] = ""
-    #: Top-level module whose presence in ``sys.modules`` means arrays may exist.
-    module: ClassVar[str] = ""
     #: Module names (``"jax.numpy"``) whose module objects are accepted as targets.
     target_modules: ClassVar[tuple[str, ...]] = ()
-    #: Shown when the framework is missing.
-    install_hint: ClassVar[str] = ""
+    #: Arrays are host NumPy arrays: host memory travels to and from them natively
+    #: (``host_view``/``from_numpy``) instead of through DLPack.
+    host_hub: ClassVar[bool] = False
+    #: The target represents any strided host layout (odd strides, non-native byte order).
+    any_layout: ClassVar[bool] = False
     #: The target can hand out non-writable views (numpy) or is immutable (jax).
     holds_read_only: ClassVar[bool] = False
+    #: Source arrays are immutable by contract and may sit on read-only memory (jax).
+    immutable: ClassVar[bool] = False
     #: The target represents negative strides.
     negative_strides: ClassVar[bool] = False
     #: The target imports only compact layouts (C order or a permutation of it).
@@ -130,21 +159,33 @@ class Adapter:
         negotiated = negotiate(producer, stream=None)
         return np.from_dlpack(CapsuleProducer(negotiated.capsule, device_of(producer)))
 
-    def fast_to(self, target: Adapter) -> FastRoute | None:
-        """A native shortcut from this framework to ``target``, identical to the protocol route."""
+    def route_key(self, x: Any) -> Hashable:
+        """What a remembered route re-checks for each new value of a type.
+
+        Two values with equal keys must get the same plan; the default (everything
+        ``describe`` says but the shape) is exact by construction.  Adapters override it
+        with something cheaper that still determines the plan.
+        """
+        info = self.describe(x)
+        return (info.dtype, info.device, info.read_only, info.byteswapped, info.value_hazards,
+                info.requires_grad, info.input_copied, layout_key(info))
+
+    def settings_key(self) -> Hashable:
+        """Target-side settings that plans read (JAX's 64-bit mode); ``None`` when none.
+
+        A remembered route into this target re-checks it for every value, so changing
+        the setting changes the route.
+        """
         return None
 
-    def fast_from(self, source: Adapter) -> FastRoute | None:
-        """A native shortcut from ``source`` into this framework, identical to the protocol."""
-        return None
+    def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
+        """A framework call performing route ``kind`` with ``peer`` for every value it accepts.
 
-    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
-        """Like ``fast_to`` for ``copy=True``: a native call that always makes a new buffer
-        with exactly the planned result (or raises to hand the case to the planner)."""
-        return None
-
-    def fast_copy_from(self, source: Adapter) -> FastRoute | None:
-        """Like ``fast_from`` for ``copy=True``."""
+        It must return exactly what the route gives for every value whose plan is ``kind``
+        (without detaching or resolving anything) and raise for every other value, so the
+        route can be remembered without computing ``route_key``.  ``peer`` is the target
+        when this adapter is the source, and the source otherwise.
+        """
         return None
 
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
@@ -194,7 +235,9 @@ class Adapter:
 
     def copy_from_numpy(self, view: np.ndarray) -> Any:
         """Import a *copy* of host memory (any layout) in as few passes as possible."""
-        return self.from_numpy(np.array(view, dtype=view.dtype.newbyteorder("="), order="C"))
+        if view.dtype.isnative:
+            return self.from_numpy(view.copy(order="C"))
+        return self.from_numpy(view.astype(view.dtype.newbyteorder("="), order="C"))
 
     def export_context(self, x: Any) -> AbstractContextManager[Any]:
         """Context in which ``x`` may be exported (e.g. its GPU made current)."""
@@ -212,3 +255,9 @@ class Adapter:
         if not self.device_of(x).is_host:
             return None
         return int(self.host_view(x).__array_interface__["data"][0])
+
+
+def layout_key(info: ArrayInfo) -> tuple[int, bool]:
+    """The layout facts a plan reads: stride bits and emptiness."""
+    empty = 0 in info.shape
+    return layout_bits(info.shape, info.strides, info.itemsize), empty

@@ -65,6 +65,17 @@ def _numpy_name_slow(dtype: np.dtype[Any]) -> str:
     )
 
 
+def known_numpy_dtypes() -> frozenset[np.dtype[Any]]:
+    """Every NumPy dtype ``numpy_name`` accepts in native byte order (ml_dtypes' if present)."""
+    found = set()
+    for name in DLPACK_CODES:
+        try:
+            found.add(numpy_dtype(name))
+        except UnsupportedDtypeError:
+            continue
+    return frozenset(found)
+
+
 def numpy_dtype(name: str) -> np.dtype[Any]:
     """The NumPy dtype for a canonical name, importing ml_dtypes for the extended ones."""
     if name not in EXTENDED:

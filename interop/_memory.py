@@ -8,7 +8,7 @@ import numpy as np
 
 from ._adapter import Adapter, Request
 from ._devices import Device
-from ._plan import is_compact
+from ._layout import is_compact
 from ._registry import adapter_for, load_adapter
 
 __all__ = ["device", "framework", "shares_memory"]
@@ -66,7 +66,8 @@ class _Memory:
     @classmethod
     def of(cls, x: Any) -> _Memory:
         numpy = load_adapter("numpy")
-        array, src, _ = adapter_for(x).coerce(x, Request(numpy, None, None, None))
+        array, src, _ = adapter_for(x).coerce(
+            x, Request(numpy, None, None, None, explaining=True, adapters=load_adapter))
         return cls(array, src)
 
     def _start(self) -> int | None:

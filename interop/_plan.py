@@ -1,8 +1,11 @@
 """Planning: decide the route of one conversion and say why, before touching data.
 
-A plan is pure data.  ``interop.explain`` prints it; ``interop.to`` executes it.
-Every reason to copy is collected first, then the ``copy`` contract is applied
-to the whole list, so ``copy=False`` errors name *all* the reasons at once.
+A plan is pure data, a function of the adapters, the caller's arguments and the
+facts ``describe`` reports (never of the shape or the values): ``interop.explain``
+prints it, the executor builds its route (a ``RouteKind``) from adapter
+primitives, and that same route is remembered for later values with the same
+facts.  Every reason to copy is collected first, then the ``copy`` contract is
+applied to the whole list, so ``copy=False`` errors name *all* the reasons at once.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ._adapter import Adapter, ArrayInfo
+from ._adapter import Adapter, ArrayInfo, RouteKind
 from ._devices import Device
 from ._errors import CopyRequiredError
+from ._layout import NEGATIVE, NONCOMPACT, ODD, layout_bits
 
 __all__ = ["Plan", "Route", "make_plan"]
 
@@ -46,6 +50,8 @@ class Plan:
     read_only: bool = False
     #: Reading the values resolves lazy bits (torch conj/neg), which already makes new memory.
     resolves_values: bool = False
+    #: How the data travels, in terms of adapter primitives.
+    kind: RouteKind = RouteKind.IDENTITY
 
     @property
     def zero_copy(self) -> bool:
@@ -68,16 +74,15 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
     target_device = _target_device(info.device, dst, device)
     if src is dst and target_device == info.device and copy is not True \
             and info.input_copied is None:
-        return Plan(name, dst.name, info.device, target_device, Route.IDENTITY,
-                    ("same framework and device: the input itself is returned",), (),
-                    copy=copy)
+        return identity_plan(name, dst.name, info.device, copy)
     reasons = _copy_reasons(src, info, dst, target_device)
+    if copy is False and _nothing_to_protect(info, target_device):
+        reasons = []  # an empty array has no bytes that a layout or a write could expose
     if copy is False and reasons:
         raise CopyRequiredError(
             f"copy=False, but converting this {name} array to {dst.name} needs a copy: "
-            f"{'; '.join(reasons)}. Pass copy=None to allow the copy."
-        )
-    handoff_only = reasons == [info.input_copied]
+            f"{'; '.join(reasons)}. Pass copy=None to allow the copy.", tuple(reasons))
+    handoff_only = bool(reasons) and reasons == [info.input_copied]
     if copy is True and not reasons:
         reasons.append("copy=True: the result must not share memory with the input")
     steps = []
@@ -87,20 +92,58 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
         steps.append(f"copy because {reasons[0]}")
         steps.append(f"hand that new buffer to {dst.name} without copying again")
         route = Route.COPY
+        kind = _share_kind(src, dst, target_device, info)
     elif reasons:
         steps.extend(f"copy because {reason}" for reason in reasons)
         steps.append(_copy_step(info.device, target_device, dst))
         route = Route.COPY
+        kind = _copy_kind(info.device, target_device)
     else:
         steps.append(_share_step(src, dst))
         route = Route.SHARE
-    may_copy = route is Route.SHARE and dst.may_copy_on_import and src.name != dst.name
+        kind = _share_kind(src, dst, target_device, info)
+    may_copy = route is Route.SHARE and dst.may_copy_on_import and src is not dst
     if may_copy:
         steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
-                tuple(reasons), may_copy=may_copy, detach=info.requires_grad,
-                handoff_only=handoff_only, copy=copy, read_only=info.read_only,
-                resolves_values=bool(info.value_hazards))
+                tuple(reasons) if route is Route.COPY else (), may_copy=may_copy,
+                detach=info.requires_grad, handoff_only=handoff_only, copy=copy,
+                read_only=info.read_only, resolves_values=bool(info.value_hazards), kind=kind)
+
+
+def identity_plan(source: str, target: str, device: Device, copy: bool | None) -> Plan:
+    """Same framework and device: the input itself is returned, whatever its dtype."""
+    return Plan(source, target, device, device, Route.IDENTITY,
+                ("same framework and device: the input itself is returned",), (), copy=copy)
+
+
+def _nothing_to_protect(info: ArrayInfo, device: Device) -> bool:
+    """Size 0, already in place: sharing cannot expose or lose a single byte."""
+    return 0 in info.shape and device == info.device and info.input_copied is None \
+        and not info.value_hazards
+
+
+def _share_kind(src: Adapter, dst: Adapter, device: Device, info: ArrayInfo) -> RouteKind:
+    if not device.is_host:
+        return RouteKind.DLPACK
+    if dst.host_hub:
+        return RouteKind.SHARE_TO_HUB
+    if src.host_hub:
+        return RouteKind.SHARE_FROM_HUB
+    if not dst.dlpack_versioned and info.read_only:
+        # a legacy-only consumer: legacy capsules lose READ_ONLY, so a NumPy view carries it
+        return RouteKind.SHARE_VIA_HUB
+    return RouteKind.DLPACK
+
+
+def _copy_kind(source: Device, target: Device) -> RouteKind:
+    if source.is_host and target.is_host:
+        return RouteKind.HOST_COPY
+    if target.is_host:
+        return RouteKind.TO_HOST
+    if source.is_host:
+        return RouteKind.FROM_HOST
+    return RouteKind.DEVICE_CLONE if source == target else RouteKind.DEVICE_VIA_HOST
 
 
 def _target_device(source: Device, dst: Adapter, device: object) -> Device:
@@ -132,42 +175,21 @@ def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device) -
 
 def layout_reasons(info: ArrayInfo, dst: Adapter) -> list[str]:
     """Why ``dst`` cannot take this memory layout as it is (empty when it can)."""
-    if dst.name == "numpy":
+    if dst.any_layout:
         return []
     reasons = []
+    bits = layout_bits(info.shape, info.strides, info.itemsize)
     if info.byteswapped:
         reasons.append("the byte order is not native (DLPack carries native order only)")
-    if any(s % info.itemsize for s in info.strides):
+    if bits & ODD:
         reasons.append("the strides are not a multiple of the item size (e.g. one field of a "
                        "structured array)")
-    if not dst.negative_strides and any(s < 0 for s in info.strides):
+    if not dst.negative_strides and bits & NEGATIVE:
         reasons.append(f"the strides are negative, which {dst.name} cannot represent")
-    if dst.compact_only and not is_compact(info.shape, info.strides, info.itemsize):
+    if dst.compact_only and bits & (NONCOMPACT | NEGATIVE):
         reasons.append(f"the layout is not compact, and {dst.name} imports only compact "
                        "(C-ordered or permuted) layouts")
     return reasons
-
-
-def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
-    """True when the elements fill their memory with no gaps, in some dimension order."""
-    if 0 in shape:
-        return True
-    dims = sorted(((st, n) for n, st in zip(shape, strides, strict=True) if n != 1), reverse=True)
-    expected = itemsize
-    for stride, size in reversed(dims):
-        if stride != expected:
-            return False
-        expected *= size
-    return True
-
-
-def c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
-    """Byte strides of a C-ordered (row-major) compact array."""
-    strides, step = [], itemsize
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 def _copy_step(source: Device, target: Device, dst: Adapter) -> str:

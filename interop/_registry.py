@@ -11,19 +11,22 @@ time an unknown type or target name is met.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import importlib
 import sys
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import Any
 
-from ._adapter import Adapter, FastRoute
+from ._adapter import Adapter
 from ._errors import InteropError, NotAnArrayError, UnknownFrameworkError
 
-__all__ = ["AdapterEntry", "adapter_for", "register", "registry", "resolve_target"]
+__all__ = ["AdapterEntry", "Registry", "adapter_for", "on_change", "register", "registry",
+           "resolve_target", "use"]
 
 ENTRY_POINT_GROUP = "interop.adapters"
 
@@ -61,103 +64,168 @@ _GENERIC_PATHS = (
 _MODULES_OF = {"numpy": ("numpy",), "torch": ("torch",), "jax": ("jax", "jaxlib"),
                "cupy": ("cupy",), "array_api_strict": ("array_api_strict",)}
 
-_entries: dict[str, AdapterEntry] = dict(_BUILTIN)
-_loaded: dict[str, Adapter] = {}
+#: Most types whose adapter is remembered; the table is emptied beyond it.
+MAX_TYPES = 1024
+_SOURCE_METHODS = ("describe", "coerce")
+_TARGET_METHODS = ("from_numpy", "copy_from_numpy", "from_host", "check_dtype", "check_device")
+
+
+class Registry:
+    """Every adapter interop knows, the per-type detection cache, and who to tell of changes.
+
+    One object holds all of it, so that a test can work on a fresh registry (``use``)
+    instead of flipping module globals, and so that every ``register``/``unregister``
+    empties every cache that depends on it (the route tables listen through ``on_change``).
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, AdapterEntry] = dict(_BUILTIN)
+        self.loaded: dict[str, Adapter] = {}
+        self.types: dict[type, Adapter] = {}
+        self.targets: dict[Any, Adapter] = {}
+        self.plugins_read = False
+        self.lock = threading.RLock()
+
+    def changed(self) -> None:
+        self.types.clear()
+        self.targets.clear()
+        for listener in _listeners:
+            listener()
+
+
+_listeners: list[Callable[[], None]] = []
 _generic: list[Adapter] = []
-_type_cache: dict[type, Adapter] = {}
-_target_cache: dict[Any, Adapter] = {}
-#: target -> type -> fast route; read by ``interop.to`` without locking (dict reads are atomic).
-FAST_ROUTES: dict[Any, dict[type, FastRoute | None]] = {}
-#: The same for ``copy=True``: native calls that always return a new, exact buffer.
-COPY_ROUTES: dict[Any, dict[type, FastRoute]] = {}
 _lock = threading.RLock()
-_plugins_read = False
+_current = Registry()
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener()`` whenever adapters are registered or removed."""
+    _listeners.append(listener)
+
+
+@contextlib.contextmanager
+def use(fresh: Registry | None = None) -> Iterator[Registry]:
+    """Work on another registry (a fresh one by default) inside the block; for tests."""
+    global _current
+    previous, _current = _current, fresh or Registry()
+    _current.changed()
+    try:
+        yield _current
+    finally:
+        _current = previous
+        _current.changed()
 
 
 def registry() -> Mapping[str, AdapterEntry]:
     """A read-only view of every known adapter, installed or not."""
-    return MappingProxyType(_entries)
+    return MappingProxyType(_current.entries)
 
 
 def register(adapter: Adapter, *, replace: bool = False) -> None:
     """Add ``adapter`` under ``adapter.name``; refuse to replace an existing name silently."""
-    if not isinstance(adapter, Adapter) or not adapter.name:
-        raise TypeError(
-            f"register() takes an interop.Adapter instance with a name, not {adapter!r}."
-        )
-    with _lock:
-        if adapter.name in _entries and not replace:
+    _validate(adapter)
+    reg = _current
+    with reg.lock:
+        if adapter.name in reg.entries and not replace:
             raise InteropError(
                 f"An adapter named {adapter.name!r} is already registered. Pass replace=True to "
                 "replace it, or give your adapter another name."
             )
         path = f"{type(adapter).__module__}:{type(adapter).__qualname__}"
-        _entries[adapter.name] = AdapterEntry(adapter.name, path, "", builtin=False)
-        _loaded[adapter.name] = adapter
-        _clear_caches()
+        reg.entries[adapter.name] = AdapterEntry(adapter.name, path, "", builtin=False)
+        reg.loaded[adapter.name] = adapter
+        reg.changed()
+
+
+def _validate(adapter: object) -> None:
+    """A source must say what its arrays are; a target must be able to import them."""
+    if not isinstance(adapter, Adapter) or not getattr(adapter, "name", ""):
+        raise TypeError(
+            f"register() takes an interop.Adapter instance with a name, not {adapter!r}. "
+            "Subclass interop.Adapter, set `name`, and pass an instance."
+        )
+    cls = type(adapter)
+
+    def overrides(method: str) -> bool:
+        return getattr(cls, method) is not getattr(Adapter, method)
+
+    missing = []
+    if overrides("owns") and not any(overrides(m) for m in _SOURCE_METHODS):
+        missing.append("describe (it owns arrays, so it is a source)")
+    if any(overrides(m) for m in _TARGET_METHODS) and not overrides("from_dlpack"):
+        missing.append("from_dlpack (it defines target methods, so it is a target)")
+    if missing:
+        raise TypeError(
+            f"The adapter {adapter.name!r} ({cls.__qualname__}) does not implement "
+            f"{' and '.join(missing)}. Implement the missing method(s); see interop.Adapter."
+        )
 
 
 def unregister(name: str) -> None:
     """Remove a registered (non built-in) adapter; mainly for tests."""
-    with _lock:
+    reg = _current
+    with reg.lock:
         if name in _BUILTIN:
             raise InteropError(f"{name!r} is a built-in adapter and cannot be removed.")
-        _entries.pop(name, None)
-        _loaded.pop(name, None)
-        _clear_caches()
-
-
-def _clear_caches() -> None:
-    _type_cache.clear()
-    _target_cache.clear()
-    FAST_ROUTES.clear()
-    COPY_ROUTES.clear()
+        reg.entries.pop(name, None)
+        reg.loaded.pop(name, None)
+        reg.changed()
 
 
 def _load(name: str) -> Adapter:
-    cached = _loaded.get(name)
+    reg = _current
+    cached = reg.loaded.get(name)
     if cached is not None:
         return cached
-    entry = _entries[name]
+    entry = reg.entries[name]
     module_name, _, class_name = entry.path.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
+    except Exception as exc:
         raise UnknownFrameworkError(
-            f"{name} is not installed, so interop cannot convert to or from it. "
-            f"Install it with: {entry.install_hint}"
+            f"{name} could not be imported ({type(exc).__name__}: {exc}), so interop cannot "
+            f"convert to or from it. Install or repair it: {entry.install_hint}"
         ) from exc
     adapter: Adapter = getattr(module, class_name)()
-    _loaded[name] = adapter
+    reg.loaded[name] = adapter
     return adapter
 
 
 def load_adapter(name: str) -> Adapter:
     """The adapter registered as ``name``, loading it (and its framework) on first use."""
-    with _lock:
-        if name not in _entries:
+    reg = _current
+    with reg.lock:
+        if name not in reg.entries:
             _read_plugins()
-        if name not in _entries:
-            raise UnknownFrameworkError(
-                f"No framework is registered as {name!r}. "
-                f"Known names: {', '.join(sorted(_entries))}. "
-                "A third-party framework needs an adapter: see interop.register()."
-            )
+        if name not in reg.entries:
+            raise UnknownFrameworkError(_unknown_name_message(name, reg.entries))
         return _load(name)
+
+
+def _unknown_name_message(name: str, entries: Mapping[str, AdapterEntry]) -> str:
+    close = difflib.get_close_matches(name.lower(), list(entries), n=2, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return (f"No framework is registered as {name!r}.{hint} "
+            f"Known names: {', '.join(sorted(entries))}. "
+            "A third-party framework needs an adapter: see interop.register().")
 
 
 def adapter_for(x: object) -> Adapter:
     """The adapter owning ``x``; cached per type so repeated calls cost one dict lookup."""
     tp = type(x)
-    adapter = _type_cache.get(tp)
+    types = _current.types
+    adapter = types.get(tp)
     if adapter is None:
         adapter = _detect(tp, x)
-        _type_cache[tp] = adapter
+        if len(types) >= MAX_TYPES:
+            types.clear()
+        types[tp] = adapter
     return adapter
 
 
 def _detect(tp: type, x: object) -> Adapter:
-    with _lock:
+    with _current.lock:
         for adapter in _framework_adapters():
             if adapter.owns(tp):
                 return adapter
@@ -175,10 +243,11 @@ def _detect(tp: type, x: object) -> Adapter:
 
 def _framework_adapters() -> list[Adapter]:
     """Loaded adapters plus built-ins whose framework is already imported (never imports one)."""
+    reg = _current
     found = []
-    for name, entry in list(_entries.items()):
-        if name in _loaded:
-            found.append(_loaded[name])
+    for name, entry in list(reg.entries.items()):
+        if name in reg.loaded:
+            found.append(reg.loaded[name])
         elif entry.builtin and any(m in sys.modules for m in _MODULES_OF.get(name, ())):
             try:
                 found.append(_load(name))
@@ -197,14 +266,17 @@ def _generic_adapters() -> list[Adapter]:
 
 def resolve_target(target: object) -> Adapter:
     """The adapter for a target given as a name, a module, a namespace or an ``Adapter``."""
+    if isinstance(target, Adapter):
+        return target  # not cached: the caches must not keep a caller's adapter alive
+    targets = _current.targets
     try:
-        return _target_cache[target]
+        return targets[target]
     except KeyError:
         pass
     except TypeError:
         raise UnknownFrameworkError(_bad_target_message(target)) from None
     adapter = _resolve_uncached(target)
-    _target_cache[target] = adapter
+    targets[target] = adapter
     return adapter
 
 
@@ -212,6 +284,8 @@ def _resolve_uncached(target: object) -> Adapter:
     if isinstance(target, Adapter):
         return target
     if isinstance(target, str):
+        if target not in _current.entries and "." in target:
+            return load_adapter(_name_of_module(target))  # "jax.numpy", "array_api_compat.torch"
         return load_adapter(target)
     if isinstance(target, ModuleType):
         return load_adapter(_name_of_module(target.__name__))
@@ -219,8 +293,8 @@ def _resolve_uncached(target: object) -> Adapter:
 
 
 def _name_of_module(module_name: str) -> str:
-    for name in list(_entries):
-        adapter = _loaded.get(name)
+    for name in list(_current.entries):
+        adapter = _current.loaded.get(name)
         modules = adapter.target_modules if adapter is not None else ()
         if module_name == name or module_name in modules:
             return name
@@ -241,16 +315,22 @@ def _bad_target_message(target: object) -> str:
 
 def _read_plugins() -> bool:
     """Load entry-point adapters once; True if that added any. Broken plugins only warn."""
-    global _plugins_read
-    if _plugins_read:
+    reg = _current
+    if reg.plugins_read:
         return False
-    _plugins_read = True
+    reg.plugins_read = True
     from importlib.metadata import entry_points
 
     added = False
+    seen: set[str] = set()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _entries:
+        if ep.name in seen or ep.name in reg.entries:
+            warnings.warn(
+                f"interop: two adapters are named {ep.name!r} (entry point {ep.value} and "
+                "another one or a built-in); the first one found is used.",
+                RuntimeWarning, stacklevel=2)
             continue
+        seen.add(ep.name)
         try:
             adapter = ep.load()()
             register(adapter)

@@ -1,55 +1,347 @@
-/* The fast path of interop.to / interop.to_numpy, in C.
+/* The remembered-route lookup of interop.to, in C (optional: _remember.py and
+ * _convert.to are the same logic in Python; INTEROP_NO_SPEEDUPS=1 selects them).
  *
- * A Dispatcher looks up (target, type(x)) in the shared FAST_ROUTES table and
- * calls the native route it finds (or returns x for "no conversion"), costing
- * two dict lookups instead of a Python frame.  Anything else -- no route yet,
- * a keyword argument, or a route that raises an Exception -- goes to the
- * planned Python path, which decides and raises proper interop errors.
+ * Dispatcher(routes, device_routes, slow, fallback) is interop.to:
  *
- * WritableGuard wraps a native call that must not receive read-only NumPy
- * memory (torch.from_numpy would hand out a writable alias): it reads the
- * array's flags directly and raises so that the planner makes a copy.
+ *     entry = (routes[copy][target] if device is None
+ *              else device_routes[copy][device][target])[type(x)]
+ *
+ * and then, by the entry's type:
+ *     None         -> x itself (same framework: no conversion)
+ *     NativeRoute  -> entry.func(x); any Exception means "plan this value"
+ *     KeyedRoute   -> entry.runs[entry.key(x)](x); an unseen key, or an exception
+ *                     from key(), means "plan this value"; `fallback` raised by the
+ *                     run means the same
+ * "Plan this value", a missing entry, a stream or an odd copy value all call
+ * slow(x, target, device, copy, stream): the planner, which decides and may
+ * remember a new entry.  Every object read from a table is held by a strong
+ * reference while Python code can run (a key's __eq__, a route), since that
+ * code may change the tables.
+ *
+ * WritableGuard(func, fallback, ndarray) calls func(array) only for writable NumPy arrays
+ * and raises `fallback` otherwise (torch.from_numpy would alias read-only memory).
+ *
+ * Multi-phase initialisation; heap types; per-module state holds the types.
  */
 #define PY_SSIZE_T_CLEAN
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <Python.h>
+#include <structmember.h>
 #include <stddef.h>
 #include <numpy/ndarraytypes.h>
 
 typedef struct {
+    PyTypeObject *dispatcher_type;
+    PyTypeObject *native_type;
+    PyTypeObject *keyed_type;
+    PyTypeObject *guard_type;
+    PyTypeObject *numpy_key_type;
+    PyTypeObject *dtype_guard_type;
+} module_state;
+
+static module_state *
+state_of_type(PyTypeObject *tp)
+{
+    return (module_state *)PyType_GetModuleState(tp);
+}
+
+/* -- NativeRoute / KeyedRoute: plain holders the dispatcher reads ------------------------- */
+
+typedef struct {
     PyObject_HEAD
-    PyObject *routes;  /* dict: target -> dict: type -> route or None */
-    PyObject *copies;  /* the same, for copy=True: routes that always return a new buffer */
-    PyObject *slow;    /* slow(x, target, device, copy, stream) */
-    PyObject *target;  /* fixed target (to_numpy) or NULL */
+    PyObject *func;
+    PyObject *fallback;  /* raised when called from Python and func refuses */
+} NativeRoute;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *key;   /* key(x) -> hashable */
+    PyObject *runs;  /* dict: key -> run */
+    PyObject *fallback;
+} KeyedRoute;
+
+static PyObject *
+native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *func, *fallback;
+    if (!PyArg_ParseTuple(args, "OO:NativeRoute", &func, &fallback)) {
+        return NULL;
+    }
+    NativeRoute *self = (NativeRoute *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->func = Py_NewRef(func);
+        self->fallback = Py_NewRef(fallback);
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+native_call(NativeRoute *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *result = PyObject_Call(self->func, args, kwargs);
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        PyErr_SetNone(self->fallback);
+    }
+    return result;
+}
+
+static int
+native_traverse(NativeRoute *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->func);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+native_clear(NativeRoute *self)
+{
+    Py_CLEAR(self->func);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void
+native_dealloc(NativeRoute *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    native_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef native_members[] = {
+    {"func", T_OBJECT_EX, offsetof(NativeRoute, func), READONLY, "the native call"},
+    {NULL},
+};
+
+static PyType_Slot native_slots[] = {
+    {Py_tp_new, native_new},
+    {Py_tp_call, native_call},
+    {Py_tp_traverse, native_traverse},
+    {Py_tp_clear, native_clear},
+    {Py_tp_dealloc, native_dealloc},
+    {Py_tp_members, native_members},
+    {Py_tp_doc, "NativeRoute(func, fallback): a remembered native call; its exceptions mean 'plan it'."},
+    {0, NULL},
+};
+
+static PyType_Spec native_spec = {
+    "interop._speedups.NativeRoute", sizeof(NativeRoute), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE, native_slots,
+};
+
+static PyObject *
+keyed_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *key, *runs, *fallback;
+    if (!PyArg_ParseTuple(args, "OO!O:KeyedRoute", &key, &PyDict_Type, &runs, &fallback)) {
+        return NULL;
+    }
+    KeyedRoute *self = (KeyedRoute *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->key = Py_NewRef(key);
+        self->runs = Py_NewRef(runs);
+        self->fallback = Py_NewRef(fallback);
+    }
+    return (PyObject *)self;
+}
+
+/* The Python-visible call: runs[key(x)](x), or `fallback` when the key is new or fails. */
+static PyObject *
+keyed_call(KeyedRoute *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *x;
+    if (!PyArg_ParseTuple(args, "O:KeyedRoute", &x)) {
+        return NULL;
+    }
+    PyObject *key = PyObject_CallOneArg(self->key, x);
+    if (key == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyErr_Clear();
+            PyErr_SetNone(self->fallback);
+        }
+        return NULL;
+    }
+    PyObject *runs = Py_NewRef(self->runs);
+    PyObject *run = PyDict_GetItemWithError(runs, key);
+    Py_XINCREF(run);
+    Py_DECREF(runs);
+    Py_DECREF(key);
+    if (run == NULL) {
+        if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetNone(self->fallback);
+        }
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(run, x);
+    Py_DECREF(run);
+    return result;
+}
+
+static int
+keyed_traverse(KeyedRoute *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->key);
+    Py_VISIT(self->runs);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+keyed_clear(KeyedRoute *self)
+{
+    Py_CLEAR(self->key);
+    Py_CLEAR(self->runs);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void
+keyed_dealloc(KeyedRoute *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    keyed_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef keyed_members[] = {
+    {"key", T_OBJECT_EX, offsetof(KeyedRoute, key), READONLY, "route_key(x)"},
+    {"runs", T_OBJECT_EX, offsetof(KeyedRoute, runs), READONLY, "key -> run"},
+    {NULL},
+};
+
+static PyType_Slot keyed_slots[] = {
+    {Py_tp_new, keyed_new},
+    {Py_tp_call, keyed_call},
+    {Py_tp_traverse, keyed_traverse},
+    {Py_tp_clear, keyed_clear},
+    {Py_tp_dealloc, keyed_dealloc},
+    {Py_tp_members, keyed_members},
+    {Py_tp_doc, "KeyedRoute(key, runs, fallback): runs[key(x)](x), or 'plan it' for an unseen key."},
+    {0, NULL},
+};
+
+static PyType_Spec keyed_spec = {
+    "interop._speedups.KeyedRoute", sizeof(KeyedRoute), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE, keyed_slots,
+};
+
+/* -- Dispatcher ----------------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *routes;         /* dict: copy -> dict: target -> dict: type -> entry */
+    PyObject *device_routes;  /* dict: copy -> dict: device -> dict: target -> dict: type -> entry */
+    PyObject *slow;           /* slow(x, target, device, copy, stream) */
+    PyObject *fallback;       /* the exception class a run raises to ask for planning */
     PyObject *dict;
     vectorcallfunc vectorcall;
 } Dispatcher;
 
-static PyObject *fallback_error;
-
+/* A new reference to table[key], or NULL without an exception set when absent. */
 static PyObject *
-try_route(PyObject *table, PyObject *x, PyObject *target)
+lookup(PyObject *table, PyObject *key)
 {
-    PyObject *inner = PyDict_GetItemWithError(table, target);
-    if (inner == NULL || !PyDict_CheckExact(inner)) {
-        PyErr_Clear();  /* unknown or unhashable target: plan it */
+    if (table == NULL || !PyDict_Check(table)) {
         return NULL;
     }
-    PyObject *route = PyDict_GetItemWithError(inner, (PyObject *)Py_TYPE(x));
-    if (route == NULL) {
-        PyErr_Clear();
+    PyObject *value = PyDict_GetItemWithError(table, key);
+    if (value == NULL) {
+        PyErr_Clear();  /* absent, or an unhashable key: plan it */
         return NULL;
     }
-    if (route == Py_None) {
+    return Py_NewRef(value);
+}
+
+/* The remembered entry for (x, target, device, copy): a new reference, or NULL. */
+static PyObject *
+find_entry(Dispatcher *self, PyObject *x, PyObject *target, PyObject *device, PyObject *copy)
+{
+    PyObject *by_copy = lookup(device == Py_None ? self->routes : self->device_routes, copy);
+    if (by_copy == NULL) {
+        return NULL;
+    }
+    PyObject *inner;
+    if (device == Py_None) {
+        inner = lookup(by_copy, target);
+    } else {
+        PyObject *by_device = lookup(by_copy, device);
+        inner = by_device == NULL ? NULL : lookup(by_device, target);
+        Py_XDECREF(by_device);
+    }
+    Py_DECREF(by_copy);
+    if (inner == NULL) {
+        return NULL;
+    }
+    PyObject *entry = lookup(inner, (PyObject *)Py_TYPE(x));
+    Py_DECREF(inner);
+    return entry;
+}
+
+/* Run one entry.  Returns a new reference, or NULL: with an exception set (a real error),
+ * or without one (plan this value). */
+static PyObject *
+run_entry(Dispatcher *self, PyObject *entry, PyObject *x)
+{
+    if (entry == Py_None) {
         return Py_NewRef(x);
     }
-    Py_INCREF(route);  /* the table may change while the route runs */
-    PyObject *result = PyObject_CallOneArg(route, x);
-    Py_DECREF(route);
-    if (result == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
-        PyErr_Clear();  /* a case the route leaves to the planner */
+    module_state *st = state_of_type(Py_TYPE(self));
+    if (Py_IS_TYPE(entry, st->native_type)) {
+        PyObject *result = PyObject_CallOneArg(((NativeRoute *)entry)->func, x);
+        if (result == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyErr_Clear();  /* the native call refuses this value */
+        }
+        return result;
     }
+    PyObject *run;
+    if (Py_IS_TYPE(entry, st->keyed_type)) {
+        KeyedRoute *keyed = (KeyedRoute *)entry;
+        PyObject *key = PyObject_CallOneArg(keyed->key, x);
+        if (key == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_Exception)) {
+                PyErr_Clear();  /* a value the key cannot describe: plan it */
+            }
+            return NULL;
+        }
+        PyObject *runs = Py_NewRef(keyed->runs);
+        run = lookup(runs, key);
+        Py_DECREF(runs);
+        Py_DECREF(key);
+        if (run == NULL) {
+            return NULL;
+        }
+    } else {
+        run = Py_NewRef(entry);
+    }
+    PyObject *result = PyObject_CallOneArg(run, x);
+    Py_DECREF(run);
+    if (result == NULL && PyErr_ExceptionMatches(self->fallback)) {
+        PyErr_Clear();
+    }
+    return result;
+}
+
+static PyObject *
+call_wrapped(Dispatcher *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    /* wrong arity or an unknown keyword: the Python definition raises the right error */
+    PyObject *python = self->dict ? PyDict_GetItemString(self->dict, "__wrapped__") : NULL;
+    if (python == NULL) {
+        PyErr_SetString(PyExc_TypeError, "interop.to(x, target, *, device, copy, stream)");
+        return NULL;
+    }
+    Py_INCREF(python);
+    PyObject *result = PyObject_Vectorcall(python, args, nargsf, kwnames);
+    Py_DECREF(python);
     return result;
 }
 
@@ -58,62 +350,53 @@ dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObje
 {
     Dispatcher *self = (Dispatcher *)op;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    Py_ssize_t want = self->target == NULL ? 2 : 1;
     PyObject *device = Py_None, *copy = Py_None, *stream = Py_None;
-    int plain;  /* device and stream are None */
-    if (nargs != want) {
-        goto slow_call;
+    if (nargs != 2) {
+        return call_wrapped(self, args, nargsf, kwnames);
     }
     if (kwnames != NULL) {
         Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
         for (Py_ssize_t i = 0; i < nkw; i++) {
             PyObject *name = PyTuple_GET_ITEM(kwnames, i);
             PyObject *value = args[nargs + i];
-            if (self->target == NULL &&
-                PyUnicode_CompareWithASCIIString(name, "device") == 0) {
+            if (PyUnicode_CompareWithASCIIString(name, "device") == 0) {
                 device = value;
             } else if (PyUnicode_CompareWithASCIIString(name, "copy") == 0) {
                 copy = value;
             } else if (PyUnicode_CompareWithASCIIString(name, "stream") == 0) {
                 stream = value;
             } else {
-                goto slow_call;  /* let Python raise the TypeError */
+                return call_wrapped(self, args, nargsf, kwnames);
             }
         }
     }
-    plain = device == Py_None && stream == Py_None;
-    PyObject *target = self->target == NULL ? args[1] : self->target;
-    if (plain && (copy == Py_None || copy == Py_True)) {
-        PyObject *table = copy == Py_None ? self->routes : self->copies;
-        PyObject *result = try_route(table, args[0], target);
-        if (result != NULL || PyErr_Occurred()) {
-            return result;
+    PyObject *x = args[0], *target = args[1];
+    if (stream == Py_None && (copy == Py_None || copy == Py_True || copy == Py_False)) {
+        PyObject *entry = find_entry(self, x, target, device, copy);
+        if (entry != NULL) {
+            PyObject *result = run_entry(self, entry, x);
+            Py_DECREF(entry);
+            if (result != NULL || PyErr_Occurred()) {
+                return result;
+            }
         }
     }
-    if (self->target == NULL) {
-        PyObject *call[5] = {args[0], target, device, copy, stream};
-        return PyObject_Vectorcall(self->slow, call, 5, NULL);
-    }
-    PyObject *call[5] = {args[0], target, Py_None, copy, stream};
+    PyObject *call[5] = {x, target, device, copy, stream};
     return PyObject_Vectorcall(self->slow, call, 5, NULL);
-
-slow_call:;
-    /* wrong arity or unknown keyword: the Python definition raises the right error */
-    PyObject *python = self->dict ? PyDict_GetItemString(self->dict, "__wrapped__") : NULL;
-    if (python == NULL) {
-        PyErr_SetString(PyExc_TypeError, "bad arguments");
-        return NULL;
-    }
-    return PyObject_Vectorcall(python, args, nargsf, kwnames);
 }
 
 static PyObject *
 dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *routes, *copies, *slow, *target = Py_None;
-    static char *kwlist[] = {"routes", "copies", "slow", "target", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!O|O", kwlist, &PyDict_Type, &routes,
-                                     &PyDict_Type, &copies, &slow, &target)) {
+    PyObject *routes, *device_routes, *slow, *fallback;
+    static char *kwlist[] = {"routes", "device_routes", "slow", "fallback", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OO:Dispatcher", kwlist,
+                                     &PyDict_Type, &routes, &PyDict_Type, &device_routes,
+                                     &slow, &fallback)) {
+        return NULL;
+    }
+    if (!PyExceptionClass_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "fallback must be an exception class");
         return NULL;
     }
     Dispatcher *self = (Dispatcher *)type->tp_alloc(type, 0);
@@ -121,9 +404,9 @@ dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->routes = Py_NewRef(routes);
-    self->copies = Py_NewRef(copies);
+    self->device_routes = Py_NewRef(device_routes);
     self->slow = Py_NewRef(slow);
-    self->target = target == Py_None ? NULL : Py_NewRef(target);
+    self->fallback = Py_NewRef(fallback);
     self->vectorcall = dispatcher_vectorcall;
     return (PyObject *)self;
 }
@@ -131,10 +414,11 @@ dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 static int
 dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->routes);
-    Py_VISIT(self->copies);
+    Py_VISIT(self->device_routes);
     Py_VISIT(self->slow);
-    Py_VISIT(self->target);
+    Py_VISIT(self->fallback);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -143,9 +427,9 @@ static int
 dispatcher_clear(Dispatcher *self)
 {
     Py_CLEAR(self->routes);
-    Py_CLEAR(self->copies);
+    Py_CLEAR(self->device_routes);
     Py_CLEAR(self->slow);
-    Py_CLEAR(self->target);
+    Py_CLEAR(self->fallback);
     Py_CLEAR(self->dict);
     return 0;
 }
@@ -153,9 +437,11 @@ dispatcher_clear(Dispatcher *self)
 static void
 dispatcher_dealloc(Dispatcher *self)
 {
+    PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     dispatcher_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
 }
 
 static PyObject *
@@ -174,32 +460,63 @@ dispatcher_repr(Dispatcher *self)
     return PyUnicode_FromFormat("<function interop.%U>", name);
 }
 
+static PyObject *
+dispatcher_reduce(Dispatcher *self, PyObject *unused)
+{
+    /* pickled by name, like a function: unpickling finds the module's own object */
+    PyObject *name = self->dict ? PyDict_GetItemString(self->dict, "__qualname__") : NULL;
+    if (name == NULL) {
+        PyErr_SetString(PyExc_TypeError, "this dispatcher has no __qualname__ to pickle by");
+        return NULL;
+    }
+    return Py_NewRef(name);
+}
+
+static PyMethodDef dispatcher_methods[] = {
+    {"__reduce__", (PyCFunction)dispatcher_reduce, METH_NOARGS, "Pickle by qualified name."},
+    {NULL},
+};
+
+static PyMemberDef dispatcher_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Dispatcher, vectorcall), READONLY},
+    {"__dictoffset__", T_PYSSIZET, offsetof(Dispatcher, dict), READONLY},
+    {NULL},
+};
+
 static PyGetSetDef dispatcher_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {NULL},
 };
 
-static PyTypeObject DispatcherType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "interop._speedups.Dispatcher",
-    .tp_basicsize = sizeof(Dispatcher),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = dispatcher_new,
-    .tp_traverse = (traverseproc)dispatcher_traverse,
-    .tp_clear = (inquiry)dispatcher_clear,
-    .tp_dealloc = (destructor)dispatcher_dealloc,
-    .tp_call = PyVectorcall_Call,
-    .tp_vectorcall_offset = offsetof(Dispatcher, vectorcall),
-    .tp_dictoffset = offsetof(Dispatcher, dict),
-    .tp_descr_get = dispatcher_get,
-    .tp_getset = dispatcher_getset,
-    .tp_repr = (reprfunc)dispatcher_repr,
-    .tp_doc = "A C fast path in front of a Python conversion function.",
+static PyType_Slot dispatcher_slots[] = {
+    {Py_tp_new, dispatcher_new},
+    {Py_tp_traverse, dispatcher_traverse},
+    {Py_tp_clear, dispatcher_clear},
+    {Py_tp_dealloc, dispatcher_dealloc},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, dispatcher_get},
+    {Py_tp_repr, dispatcher_repr},
+    {Py_tp_methods, dispatcher_methods},
+    {Py_tp_members, dispatcher_members},
+    {Py_tp_getset, dispatcher_getset},
+    {Py_tp_doc, "interop.to in C: remembered routes first, the planner otherwise."},
+    {0, NULL},
 };
+
+static PyType_Spec dispatcher_spec = {
+    "interop._speedups.Dispatcher", sizeof(Dispatcher), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+        Py_TPFLAGS_IMMUTABLETYPE,
+    dispatcher_slots,
+};
+
+/* -- WritableGuard -------------------------------------------------------------------------- */
 
 typedef struct {
     PyObject_HEAD
     PyObject *func;
+    PyObject *fallback;
+    PyObject *ndarray;  /* numpy.ndarray: the struct layout PyArray_FLAGS reads */
     vectorcallfunc vectorcall;
 } WritableGuard;
 
@@ -211,71 +528,437 @@ guard_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
         PyErr_SetString(PyExc_TypeError, "a WritableGuard takes one array");
         return NULL;
     }
-    /* only ever installed for exact numpy.ndarray, so the struct cast is safe */
-    if (!(PyArray_FLAGS((PyArrayObject *)args[0]) & NPY_ARRAY_WRITEABLE)) {
-        PyErr_SetNone(fallback_error);
+    PyObject *array = args[0];
+    if (!PyObject_TypeCheck(array, (PyTypeObject *)self->ndarray)) {
+        PyErr_SetNone(self->fallback);  /* not a NumPy array: not this route's to decide */
         return NULL;
     }
-    return PyObject_CallOneArg(self->func, args[0]);
+    if (!(PyArray_FLAGS((PyArrayObject *)array) & NPY_ARRAY_WRITEABLE)) {
+        PyErr_SetNone(self->fallback);
+        return NULL;
+    }
+    return PyObject_CallOneArg(self->func, array);
 }
 
 static PyObject *
 guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    PyObject *func;
-    if (!PyArg_ParseTuple(args, "O", &func)) {
+    PyObject *func, *fallback, *ndarray;
+    if (!PyArg_ParseTuple(args, "OOO!:WritableGuard", &func, &fallback, &PyType_Type,
+                          &ndarray)) {
         return NULL;
     }
     WritableGuard *self = (WritableGuard *)type->tp_alloc(type, 0);
     if (self != NULL) {
         self->func = Py_NewRef(func);
+        self->fallback = Py_NewRef(fallback);
+        self->ndarray = Py_NewRef(ndarray);
         self->vectorcall = guard_vectorcall;
     }
     return (PyObject *)self;
 }
 
+static int
+guard_traverse(WritableGuard *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->func);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->ndarray);
+    return 0;
+}
+
+static int
+guard_clear(WritableGuard *self)
+{
+    Py_CLEAR(self->func);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->ndarray);
+    return 0;
+}
+
 static void
 guard_dealloc(WritableGuard *self)
 {
-    Py_CLEAR(self->func);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    guard_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
 }
 
-static PyTypeObject WritableGuardType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "interop._speedups.WritableGuard",
-    .tp_basicsize = sizeof(WritableGuard),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_new = guard_new,
-    .tp_dealloc = (destructor)guard_dealloc,
-    .tp_call = PyVectorcall_Call,
-    .tp_vectorcall_offset = offsetof(WritableGuard, vectorcall),
-    .tp_doc = "Call func(array) only when the NumPy array is writable.",
+static PyMemberDef guard_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(WritableGuard, vectorcall), READONLY},
+    {NULL},
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "interop._speedups",
-    "C fast paths for interop.to; interop works without them (pure-Python fallback).",
-    -1, NULL,
+static PyType_Slot guard_slots[] = {
+    {Py_tp_new, guard_new},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, guard_traverse},
+    {Py_tp_clear, guard_clear},
+    {Py_tp_dealloc, guard_dealloc},
+    {Py_tp_members, guard_members},
+    {Py_tp_doc, "WritableGuard(func, fallback, ndarray): func(array) for writable NumPy arrays only."},
+    {0, NULL},
+};
+
+static PyType_Spec guard_spec = {
+    "interop._speedups.WritableGuard", sizeof(WritableGuard), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+        Py_TPFLAGS_IMMUTABLETYPE,
+    guard_slots,
+};
+
+/* -- DtypeGuard: func(x), kept only when the NumPy result has an allowed dtype --------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;
+    PyObject *allowed;   /* a frozenset of numpy dtypes */
+    PyObject *fallback;
+    PyObject *ndarray;
+    vectorcallfunc vectorcall;
+} DtypeGuard;
+
+static PyObject *
+dtype_guard_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    DtypeGuard *self = (DtypeGuard *)op;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a DtypeGuard takes one array");
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(self->func, args[0]);
+    if (result == NULL) {
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(result, (PyTypeObject *)self->ndarray)) {
+        Py_DECREF(result);
+        PyErr_SetNone(self->fallback);
+        return NULL;
+    }
+    int ok = PySet_Contains(self->allowed, (PyObject *)PyArray_DESCR((PyArrayObject *)result));
+    if (ok != 1) {
+        Py_DECREF(result);
+        if (ok < 0 && !PyErr_ExceptionMatches(PyExc_Exception)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        PyErr_SetNone(self->fallback);
+        return NULL;
+    }
+    return result;
+}
+
+static PyObject *
+dtype_guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *func, *allowed, *fallback, *ndarray;
+    if (!PyArg_ParseTuple(args, "OO!OO!:DtypeGuard", &func, &PyFrozenSet_Type, &allowed,
+                          &fallback, &PyType_Type, &ndarray)) {
+        return NULL;
+    }
+    DtypeGuard *self = (DtypeGuard *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->func = Py_NewRef(func);
+        self->allowed = Py_NewRef(allowed);
+        self->fallback = Py_NewRef(fallback);
+        self->ndarray = Py_NewRef(ndarray);
+        self->vectorcall = dtype_guard_vectorcall;
+    }
+    return (PyObject *)self;
+}
+
+static int
+dtype_guard_traverse(DtypeGuard *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->func);
+    Py_VISIT(self->allowed);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->ndarray);
+    return 0;
+}
+
+static int
+dtype_guard_clear(DtypeGuard *self)
+{
+    Py_CLEAR(self->func);
+    Py_CLEAR(self->allowed);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->ndarray);
+    return 0;
+}
+
+static void
+dtype_guard_dealloc(DtypeGuard *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    dtype_guard_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef dtype_guard_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(DtypeGuard, vectorcall), READONLY},
+    {NULL},
+};
+
+static PyType_Slot dtype_guard_slots[] = {
+    {Py_tp_new, dtype_guard_new},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, dtype_guard_traverse},
+    {Py_tp_clear, dtype_guard_clear},
+    {Py_tp_dealloc, dtype_guard_dealloc},
+    {Py_tp_members, dtype_guard_members},
+    {Py_tp_doc, "DtypeGuard(func, allowed, fallback, ndarray): func(x) if its dtype is allowed."},
+    {0, NULL},
+};
+
+static PyType_Spec dtype_guard_spec = {
+    "interop._speedups.DtypeGuard", sizeof(DtypeGuard), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+        Py_TPFLAGS_IMMUTABLETYPE,
+    dtype_guard_slots,
+};
+
+/* -- numpy_key: NumpyAdapter.route_key without a Python frame ------------------------------ */
+
+#define KEY_WRITEABLE 1
+#define KEY_EMPTY 2
+#define KEY_NEGATIVE 4
+#define KEY_ODD 8
+#define KEY_NONCOMPACT 16
+
+static int
+layout_bits(PyArrayObject *a)
+{
+    int nd = PyArray_NDIM(a), bits = 0, n = 0;
+    npy_intp *shape = PyArray_DIMS(a), *strides = PyArray_STRIDES(a);
+    /* read through Python: the struct field moved between NumPy 1 and 2 (rare path only) */
+    PyObject *size_obj = PyObject_GetAttrString((PyObject *)PyArray_DESCR(a), "itemsize");
+    npy_intp itemsize = size_obj == NULL ? 0 : PyLong_AsSsize_t(size_obj);
+    Py_XDECREF(size_obj);
+    if (itemsize <= 0) {
+        PyErr_Clear();
+        return KEY_ODD | KEY_NONCOMPACT;  /* unknowable: a key no plain array shares */
+    }
+    npy_intp dims[NPY_MAXDIMS][2];  /* (|stride|, size) of the dimensions larger than 1 */
+    for (int i = 0; i < nd; i++) {
+        if (shape[i] == 1) {
+            continue;
+        }
+        npy_intp st = strides[i];
+        if (st < 0) {
+            bits |= KEY_NEGATIVE;
+            st = -st;
+        }
+        if (itemsize && strides[i] % itemsize) {
+            bits |= KEY_ODD;
+        }
+        int j = n++;  /* insertion sort by stride, ascending */
+        while (j > 0 && dims[j - 1][0] > st) {
+            dims[j][0] = dims[j - 1][0];
+            dims[j][1] = dims[j - 1][1];
+            j--;
+        }
+        dims[j][0] = st;
+        dims[j][1] = shape[i];
+    }
+    npy_intp expected = itemsize;
+    for (int i = 0; i < n; i++) {
+        if (dims[i][0] != expected) {
+            bits |= KEY_NONCOMPACT;
+            break;
+        }
+        expected *= dims[i][1];
+    }
+    return bits;
+}
+
+/* NumpyKey(ndarray)(x) -> (dtype, bits): the dtype (byte order included), writability,
+ * emptiness and, for arrays that are not C-contiguous, the same stride facts as
+ * interop._layout.layout_bits.  `ndarray` is numpy.ndarray, whose struct it reads. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *ndarray;
+    vectorcallfunc vectorcall;
+} NumpyKey;
+
+static PyObject *
+numpy_key_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    NumpyKey *self = (NumpyKey *)op;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL ||
+            !PyObject_TypeCheck(args[0], (PyTypeObject *)self->ndarray)) {
+        PyErr_SetString(PyExc_TypeError, "NumpyKey takes one NumPy array");
+        return NULL;
+    }
+    PyArrayObject *a = (PyArrayObject *)args[0];
+    int flags = PyArray_FLAGS(a), bits = 0;
+    npy_intp size = 1;
+    for (int i = 0; i < PyArray_NDIM(a); i++) {
+        size *= PyArray_DIMS(a)[i];
+    }
+    if (flags & NPY_ARRAY_WRITEABLE) {
+        bits |= KEY_WRITEABLE;
+    }
+    if (size == 0) {
+        bits |= KEY_EMPTY;
+    } else if (!(flags & NPY_ARRAY_C_CONTIGUOUS)) {
+        bits |= layout_bits(a);
+    }
+    PyObject *number = PyLong_FromLong(bits);
+    if (number == NULL) {
+        return NULL;
+    }
+    PyObject *key = PyTuple_Pack(2, (PyObject *)PyArray_DESCR(a), number);
+    Py_DECREF(number);
+    return key;
+}
+
+static PyObject *
+numpy_key_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *ndarray;
+    if (!PyArg_ParseTuple(args, "O!:NumpyKey", &PyType_Type, &ndarray)) {
+        return NULL;
+    }
+    NumpyKey *self = (NumpyKey *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->ndarray = Py_NewRef(ndarray);
+        self->vectorcall = numpy_key_vectorcall;
+    }
+    return (PyObject *)self;
+}
+
+static int
+numpy_key_traverse(NumpyKey *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->ndarray);
+    return 0;
+}
+
+static int
+numpy_key_clear(NumpyKey *self)
+{
+    Py_CLEAR(self->ndarray);
+    return 0;
+}
+
+static void
+numpy_key_dealloc(NumpyKey *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    numpy_key_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMemberDef numpy_key_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(NumpyKey, vectorcall), READONLY},
+    {NULL},
+};
+
+static PyType_Slot numpy_key_slots[] = {
+    {Py_tp_new, numpy_key_new},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, numpy_key_traverse},
+    {Py_tp_clear, numpy_key_clear},
+    {Py_tp_dealloc, numpy_key_dealloc},
+    {Py_tp_members, numpy_key_members},
+    {Py_tp_doc, "NumpyKey(ndarray)(x) -> (dtype, bits): what a plan reads of a NumPy array."},
+    {0, NULL},
+};
+
+static PyType_Spec numpy_key_spec = {
+    "interop._speedups.NumpyKey", sizeof(NumpyKey), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL |
+        Py_TPFLAGS_IMMUTABLETYPE,
+    numpy_key_slots,
+};
+
+/* -- module ----------------------------------------------------------------------------------- */
+
+static int
+add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot)
+{
+    *slot = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+    if (*slot == NULL) {
+        return -1;
+    }
+    return PyModule_AddType(m, *slot);
+}
+
+static int
+speedups_exec(PyObject *m)
+{
+    module_state *st = (module_state *)PyModule_GetState(m);
+    if (add_type(m, &dispatcher_spec, &st->dispatcher_type) < 0 ||
+        add_type(m, &native_spec, &st->native_type) < 0 ||
+        add_type(m, &keyed_spec, &st->keyed_type) < 0 ||
+        add_type(m, &guard_spec, &st->guard_type) < 0 ||
+        add_type(m, &numpy_key_spec, &st->numpy_key_type) < 0 ||
+        add_type(m, &dtype_guard_spec, &st->dtype_guard_type) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+speedups_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    module_state *st = (module_state *)PyModule_GetState(m);
+    Py_VISIT(st->dispatcher_type);
+    Py_VISIT(st->native_type);
+    Py_VISIT(st->keyed_type);
+    Py_VISIT(st->guard_type);
+    Py_VISIT(st->numpy_key_type);
+    Py_VISIT(st->dtype_guard_type);
+    return 0;
+}
+
+static int
+speedups_clear(PyObject *m)
+{
+    module_state *st = (module_state *)PyModule_GetState(m);
+    Py_CLEAR(st->dispatcher_type);
+    Py_CLEAR(st->native_type);
+    Py_CLEAR(st->keyed_type);
+    Py_CLEAR(st->guard_type);
+    Py_CLEAR(st->numpy_key_type);
+    Py_CLEAR(st->dtype_guard_type);
+    return 0;
+}
+
+static void
+speedups_free(void *m)
+{
+    speedups_clear((PyObject *)m);
+}
+
+static PyModuleDef_Slot speedups_module_slots[] = {
+    {Py_mod_exec, speedups_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "interop._speedups",
+    .m_doc = "The remembered-route lookup of interop.to in C; interop works without it.",
+    .m_size = sizeof(module_state),
+    .m_slots = speedups_module_slots,
+    .m_traverse = speedups_traverse,
+    .m_clear = speedups_clear,
+    .m_free = speedups_free,
 };
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&DispatcherType) < 0 || PyType_Ready(&WritableGuardType) < 0) {
-        return NULL;
-    }
-    PyObject *m = PyModule_Create(&module);
-    if (m == NULL) {
-        return NULL;
-    }
-    fallback_error = PyErr_NewException("interop._speedups.Fallback", PyExc_Exception, NULL);
-    if (fallback_error == NULL ||
-        PyModule_AddObjectRef(m, "Fallback", fallback_error) < 0 ||
-        PyModule_AddObjectRef(m, "Dispatcher", (PyObject *)&DispatcherType) < 0 ||
-        PyModule_AddObjectRef(m, "WritableGuard", (PyObject *)&WritableGuardType) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+    return PyModuleDef_Init(&speedups_module);
 }

@@ -34,14 +34,10 @@ def tiny_values(t: Any) -> np.ndarray:
 
 
 @pytest.fixture
-def fresh_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Entry points not read yet, no cached detection; tinyarray removed afterwards."""
-    monkeypatch.setattr(_registry, "_plugins_read", False)
-    _registry._clear_caches()
-    yield
-    if "tinyarray" in interop.registry():
-        interop.unregister("tinyarray")
-    _registry._clear_caches()
+def fresh_registry() -> Iterator[None]:
+    """A fresh registry: entry points not read yet, no cached detection, no tinyarray."""
+    with _registry.use():
+        yield
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_keywords_reach_the_planner() -> None:
 
 
 def test_route_errors_that_are_not_exceptions_propagate() -> None:
-    from interop._registry import FAST_ROUTES
+    from interop import _remember
 
     class Boom(np.ndarray):
         pass
@@ -89,12 +89,12 @@ def test_route_errors_that_are_not_exceptions_propagate() -> None:
     def interrupt(x: Any) -> Any:
         raise KeyboardInterrupt
 
-    FAST_ROUTES.setdefault("numpy", {})[Boom] = interrupt
+    _remember.remember(None, "numpy", None, Boom, native=interrupt)
     try:
         with pytest.raises(KeyboardInterrupt):
             interop.to(np.arange(2).view(Boom), "numpy")
     finally:
-        del FAST_ROUTES["numpy"][Boom]
+        _remember.clear()
 
 
 def test_copy_routes_match_the_planned_route() -> None:
@@ -106,7 +106,7 @@ def test_copy_routes_match_the_planned_route() -> None:
         for x in sources:
             for _ in range(2):
                 fast = interop.to(x, target, copy=True)
-                planned = _convert._convert(x, target, None, True, None)
+                planned = _convert.planned(x, target, copy=True)
                 assert type(fast) is type(planned)
                 assert not interop.shares_memory(fast, x)
                 np.testing.assert_array_equal(interop.to_numpy(fast), interop.to_numpy(planned))

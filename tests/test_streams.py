@@ -71,6 +71,9 @@ class FakeGpuAdapter(interop.Adapter):
     def owns(self, tp: type) -> bool:
         return issubclass(tp, FakeDeviceArray)
 
+    def describe(self, x: Any) -> interop.ArrayInfo:
+        raise NotImplementedError("the fake's results are inspected, never converted further")
+
     def check_device(self, device: interop.Device) -> interop.Device:
         if device.kind != self.kind:
             raise interop.UnsupportedDeviceError(f"fakegpu holds {self.kind} memory only")

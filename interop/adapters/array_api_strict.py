@@ -11,7 +11,7 @@ from typing import Any
 import array_api_strict as xps
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
+from .._adapter import Adapter, ArrayInfo
 from .._devices import CPU, Device
 from .._errors import UnsupportedDeviceError, UnsupportedDtypeError
 
@@ -23,24 +23,9 @@ _DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16
                      "uint64", "float32", "float64", "complex64", "complex128"})
 
 
-def _to_numpy_fast(x: Any) -> Any:
-    """The protocol route itself (NumPy's ``from_dlpack``), minus planning, for CPU arrays."""
-    if x.device != _CPU_DEVICE:
-        raise RouteFallback
-    return np.from_dlpack(x)
-
-
-def _from_numpy_fast(x: Any) -> Any:
-    if x.dtype.name not in _DTYPES or not x.dtype.isnative:
-        raise RouteFallback  # refused dtypes and byte-swapped data are planned
-    return xps.from_dlpack(x)  # raises on odd strides: planned too
-
-
 class StrictAdapter(Adapter):
     name = "array_api_strict"
-    module = "array_api_strict"
     target_modules = ("array_api_strict",)
-    install_hint = "pip install array-api-strict"
     holds_read_only = True  # it wraps NumPy, which keeps the read-only flag
     negative_strides = True  # ... and represents any strided layout
 
@@ -64,12 +49,6 @@ class StrictAdapter(Adapter):
                 "('CPU_DEVICE')) first."
             )
         return CPU
-
-    def fast_to(self, target: Adapter) -> FastRoute | None:
-        return _to_numpy_fast if target.name == "numpy" else None
-
-    def fast_from(self, source: Adapter) -> FastRoute | None:
-        return _from_numpy_fast if source.name == "numpy" else None
 
     def check_dtype(self, dtype: str) -> None:
         if dtype not in _DTYPES:

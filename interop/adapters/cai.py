@@ -17,7 +17,7 @@ from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import Device
 from .._dtypes import numpy_name
 from .._errors import InteropError
-from .._plan import c_strides
+from .._layout import c_strides
 from .._streams import NO_SYNC, stream_handle
 
 __all__ = ["CudaArrayInterfaceAdapter"]
@@ -60,7 +60,7 @@ class CudaArrayInterfaceAdapter(Adapter):
         """Order the producer's stream before the consumer's, then import natively."""
         target = request.target
         if target.name not in ("cupy", "torch"):
-            target = _load_gpu_consumer()
+            target = _load_gpu_consumer(request)
         device = self.device_of(x)
         consumer = request.stream if request.stream is not None else target.current_stream(device)
         _order(x.__cuda_array_interface__.get("stream"), consumer, target.name, device)
@@ -74,12 +74,10 @@ class CudaArrayInterfaceAdapter(Adapter):
         return torch.as_tensor(ordered, device=f"cuda:{device.index}"), target, None
 
 
-def _load_gpu_consumer() -> Adapter:
-    from .._registry import load_adapter
-
+def _load_gpu_consumer(request: Request) -> Adapter:
     for name in ("cupy", "torch"):
         try:
-            return load_adapter(name)
+            return request.adapter(name)
         except InteropError:
             continue
     raise InteropError("Reading __cuda_array_interface__ needs cupy or torch with CUDA; "

@@ -38,9 +38,7 @@ def device_count() -> int:
 
 class CupyAdapter(Adapter):
     name = "cupy"
-    module = "cupy"
     target_modules = ("cupy", "array_api_compat.cupy")
-    install_hint = "pip install cupy-cuda12x"
     negative_strides = True
 
     def owns(self, tp: type) -> bool:

@@ -24,7 +24,7 @@ from .._dlpack import (
 )
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._errors import CopyRequiredError, InteropError
-from .._plan import c_strides
+from .._layout import c_strides
 from .._streams import resolve_stream
 
 __all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from .._adapter import Adapter, ArrayInfo, Request
+from .._devices import CPU, Device
 from .._errors import NotAnArrayError
-from .._registry import load_adapter
 
 __all__ = ["BufferAdapter", "PythonAdapter"]
 
@@ -38,10 +38,13 @@ class BufferAdapter(Adapter):
             raise NotAnArrayError(
                 f"{type(x).__name__} claims an array protocol but NumPy could not read it: {exc}"
             ) from exc
-        return view, load_adapter("numpy"), None
+        return view, request.adapter("numpy"), None
 
     def describe(self, x: Any) -> ArrayInfo:  # pragma: no cover - coerced before use
-        return load_adapter("numpy").describe(np.asarray(x))
+        raise NotImplementedError("buffer objects are coerced to NumPy arrays first")
+
+    def device_of(self, x: Any) -> Device:
+        return CPU
 
 
 class PythonAdapter(Adapter):
@@ -65,11 +68,14 @@ class PythonAdapter(Adapter):
                 f"This {type(x).__name__} holds values that are not numbers of one kind "
                 "(ragged nesting, strings, or mixed objects), so it is not an array."
             )
-        return array, load_adapter("numpy"), \
+        return array, request.adapter("numpy"), \
             f"a Python {type(x).__name__} holds boxed values, so it is always copied"
 
     def describe(self, x: Any) -> ArrayInfo:  # pragma: no cover - coerced before use
-        return load_adapter("numpy").describe(np.array(x))
+        raise NotImplementedError("Python values are coerced to NumPy arrays first")
+
+    def device_of(self, x: Any) -> Device:
+        return CPU
 
 
 def _is_buffer(tp: type) -> bool:

@@ -13,45 +13,34 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
+from .._accel import speedups
+from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
-from .._dlpack import CapsuleProducer
-from .._dtypes import EXTENDED, WIDE, numpy_name
-from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
-from .._plan import c_strides, is_compact
+from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_name
+from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
+from .._layout import c_strides, is_compact
 
 __all__ = ["JaxAdapter"]
 
 
-_NARROWED = frozenset(np.dtype(n) for n in WIDE)
+_KNOWN = known_numpy_dtypes()
 
 
-def _from_numpy_fast(x: Any) -> Any:
-    """NumPy -> JAX for writable, C-contiguous, JAX-representable arrays (aliases if aligned)."""
-    flags = x.flags
-    if not (flags.writeable and flags.c_contiguous) or (
-            x.dtype in _NARROWED and not jax.config.jax_enable_x64):
+def _host_view_checked(x: Any) -> np.ndarray:
+    view = np.asarray(x)
+    if view.dtype not in _KNOWN:  # a dtype the planner refuses: let it say so
         raise RouteFallback
-    return jax.dlpack.from_dlpack(x)
+    return view
 
 
-def _from_torch_fast(x: Any) -> Any:
-    """CPU torch -> JAX through torch's C exporter, for plain tensors only."""
-    size = x.element_size()
-    wide = size == 16 or (size == 8 and not x.is_complex())
-    if x.requires_grad or x.is_neg() or x.is_conj() or x.is_cuda or (
-            wide and not jax.config.jax_enable_x64):
-        raise RouteFallback
-    import torch
-
-    return jax.dlpack.from_dlpack(CapsuleProducer(torch.utils.dlpack.to_dlpack(x), (1, 0)))
+#: The same check in C when the extension is used.
+_HOST_VIEW: Native = (_host_view_checked if speedups is None else
+                   speedups.DtypeGuard(np.asarray, _KNOWN, RouteFallback, np.ndarray))
 
 
 class JaxAdapter(Adapter):
     name = "jax"
-    module = "jax"
     target_modules = ("jax", "jax.numpy")
-    install_hint = "pip install 'jax[cpu]'"
     holds_read_only = True  # JAX arrays are immutable
     compact_only = True
     dlpack_versioned = False
@@ -89,14 +78,22 @@ class JaxAdapter(Adapter):
     def host_view(self, x: Any) -> np.ndarray:
         return np.asarray(x)
 
-    def fast_to(self, target: Adapter) -> FastRoute | None:
-        # np.asarray gives a read-only view of JAX's buffer, but copies device arrays: host only
-        return np.asarray if target.name == "numpy" and self.cpu_only else None
+    def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
+        """``np.asarray`` shares a read-only view of a host JAX array (CPU-only JAX).
 
-    def fast_from(self, source: Adapter) -> FastRoute | None:
-        if not self.cpu_only:
-            return None
-        return {"numpy": _from_numpy_fast, "torch": _from_torch_fast}.get(source.name)
+        Behind the dtype table's check: ``numpy_name`` refuses exactly the dtypes that
+        ``describe`` refuses, so the native call and the planner accept the same values.
+        """
+        if kind is RouteKind.SHARE_TO_HUB and peer.host_hub and self.cpu_only:
+            return _HOST_VIEW
+        return None
+
+    def route_key(self, x: Any) -> Any:
+        """dtype and placement: JAX arrays are always compact, never flagged read-only."""
+        return (x.dtype, x.sharding, x.size == 0)
+
+    def settings_key(self) -> Any:
+        return jax.config.jax_enable_x64  # decides which dtypes JAX holds
 
     def check_dtype(self, dtype: str) -> None:
         if dtype in WIDE and not jax.config.jax_enable_x64:
@@ -126,7 +123,7 @@ class JaxAdapter(Adapter):
         return jax.dlpack.from_dlpack(producer)
 
     def from_numpy(self, array: np.ndarray) -> Any:
-        exportable = array.dtype.name not in EXTENDED and array.flags.writeable
+        exportable = numpy_name(array.dtype) not in EXTENDED and array.flags.writeable
         if exportable and is_compact(array.shape, array.strides, array.itemsize):
             return jax.dlpack.from_dlpack(array)  # aliases when 64-byte aligned
         return jax.device_put(array)

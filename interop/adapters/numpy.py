@@ -6,23 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from .._adapter import Adapter, ArrayInfo, FastRoute, Request
+from .._accel import speedups
+from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import CPU, Device
-from .._dtypes import EXTENDED, numpy_name
+from .._dtypes import numpy_name
+from .._errors import InteropError
+from .._layout import layout_bits
 
 __all__ = ["NumpyAdapter"]
 
 
-def _copy_keep_layout(x: np.ndarray) -> np.ndarray:
-    """NumPy -> NumPy with copy=True: same dtype (byte order too), memory order kept."""
-    return x.copy(order="K")
-
-
 class NumpyAdapter(Adapter):
     name = "numpy"
-    module = "numpy"
     target_modules = ("numpy", "array_api_compat.numpy")
-    install_hint = "pip install numpy"
+    host_hub = True
+    any_layout = True
     holds_read_only = True
     negative_strides = True
 
@@ -35,6 +33,12 @@ class NumpyAdapter(Adapter):
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         if isinstance(x, np.generic):  # a boxed scalar: copy into a 0-d array
             return np.asarray(x), self, "a NumPy scalar is a boxed value, copied into an array"
+        if isinstance(x, np.ma.MaskedArray):
+            raise InteropError(
+                "This is a NumPy masked array: converting it would silently drop its mask. "
+                "Pass x.filled(fill_value) to replace the masked values, or np.ma.getdata(x) to "
+                "convert the data under the mask."
+            )
         return x, self, None
 
     def device_of(self, x: Any) -> Device:
@@ -46,16 +50,17 @@ class NumpyAdapter(Adapter):
             read_only=not x.flags.writeable, byteswapped=not x.dtype.isnative,
         )
 
-    def dlpack_producer(self, x: Any) -> Any:
-        if x.dtype.name in EXTENDED:  # NumPy cannot export ml_dtypes types through DLPack
-            raise NotImplementedError("extended dtypes travel by bit-cast views, not DLPack")
-        return x
+    def route_key(self, x: Any) -> Any:
+        """dtype (byte order included), writability, layout bits, emptiness: all a plan reads."""
+        flags = x.flags
+        bits = 0 if flags.c_contiguous else layout_bits(x.shape, x.strides, x.itemsize)
+        return (x.dtype, flags.writeable, bits, x.size == 0)
+
+    if speedups is not None:  # the same facts, read in C
+        route_key = speedups.NumpyKey(np.ndarray)
 
     def host_view(self, x: Any) -> np.ndarray:
         return np.asarray(x)
-
-    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
-        return _copy_keep_layout if target is self else None
 
     def from_dlpack(self, producer: Any) -> Any:
         return np.from_dlpack(producer)

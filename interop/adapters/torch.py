@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._adapter import Adapter, ArrayInfo, FastRoute, RouteFallback
+from .._accel import speedups
+from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
-from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
-from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
+from .._dtypes import EXTENDED, numpy_dtype, numpy_name, same_width_uint
+from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
+from .._layout import c_strides, layout_bits
 
 __all__ = ["TorchAdapter"]
 
@@ -29,46 +31,24 @@ _NAMES: dict[torch.dtype, str] = {
     torch.float8_e5m2: "float8_e5m2",
 }
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
+#: NumPy dtypes (native order) that torch.from_numpy takes as they are.
+_PLAIN = frozenset(np.dtype(name) for name in _NAMES.values() if name not in EXTENDED)
 
 
-def _from_numpy_fast(x: Any) -> Any:
+def _from_numpy_guarded(x: Any) -> Any:
     if not x.flags.writeable:  # torch would hand out a writable alias: plan a copy instead
         raise RouteFallback
-    return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides
+    return torch.from_numpy(x)  # raises on negative strides, byte order, odd strides, dtypes
 
 
-try:  # the same check in C, when the extension is built
-    from .._speedups import WritableGuard
-
-    _FROM_NUMPY_FAST: FastRoute = WritableGuard(torch.from_numpy)
-except ImportError:
-    _FROM_NUMPY_FAST = _from_numpy_fast
-
-
-def _copy_from_numpy(x: Any) -> Any:
-    """NumPy -> torch, copy=True: NumPy copies (at its speed) into native C order."""
-    dtype = x.dtype
-    if dtype.isnative:
-        return torch.from_numpy(x.copy())  # raises for dtypes torch lacks (ml_dtypes...)
-    if dtype.name in EXTENDED:
-        raise RouteFallback
-    return torch.from_numpy(x.astype(dtype.newbyteorder("=")))
-
-
-def _copy_to_numpy(x: Any) -> Any:
-    """torch -> NumPy, copy=True (Tensor.numpy refuses grad, lazy bits, CUDA, bfloat16)."""
-    return x.numpy().copy()
-
-
-def _from_jax_fast(x: Any) -> Any:
-    return torch.utils.dlpack.from_dlpack(x.__dlpack__(stream=None))
+#: The same check in C when the extension is used.
+_FROM_NUMPY: Native = (_from_numpy_guarded if speedups is None
+                       else speedups.WritableGuard(torch.from_numpy, RouteFallback, np.ndarray))
 
 
 class TorchAdapter(Adapter):
     name = "torch"
-    module = "torch"
     target_modules = ("torch", "array_api_compat.torch")
-    install_hint = "pip install torch"
 
     def owns(self, tp: type) -> bool:
         return issubclass(tp, torch.Tensor)
@@ -103,7 +83,7 @@ class TorchAdapter(Adapter):
         return _device(x.device)
 
     def dlpack_producer(self, x: Any) -> Any:
-        return x.detach()
+        return x.detach() if x.requires_grad else x
 
     def host_view(self, x: Any) -> np.ndarray:
         t = x.detach().resolve_conj().resolve_neg()
@@ -115,22 +95,27 @@ class TorchAdapter(Adapter):
         view: np.ndarray = t.numpy()
         return view
 
-    def fast_to(self, target: Adapter) -> FastRoute | None:
-        # Tensor.numpy raises for grad, conj/neg bits, CUDA and bfloat16: all planned instead
-        return torch.Tensor.numpy if target.name == "numpy" else None
+    def route_key(self, x: Any) -> Any:
+        """Everything ``describe`` reports that a plan reads, without building an ArrayInfo."""
+        layout = 0 if x.is_contiguous() else layout_bits(
+            tuple(x.shape), tuple(x.stride()), 1)
+        return (x.dtype, x.device, x.layout, x.requires_grad, x.is_conj(), x.is_neg(), layout,
+                x.numel() == 0)
 
-    def fast_from(self, source: Adapter) -> FastRoute | None:
-        if source.name == "numpy":
-            return _FROM_NUMPY_FAST
-        if source.name == "jax" and getattr(source, "cpu_only", False):
-            return _from_jax_fast
+    def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
+        """``Tensor.numpy`` and ``torch.from_numpy``: exact where they succeed.
+
+        ``Tensor.numpy()`` refuses grad, conj/neg-bit, non-CPU, sparse and quantized
+        tensors and dtypes NumPy lacks, which are exactly the tensors whose plan differs
+        from "share a host view"; ``torch.from_numpy`` (behind a writability check)
+        refuses every NumPy array that torch cannot alias as it is.
+        """
+        if kind is RouteKind.SHARE_TO_HUB and peer.host_hub:
+            to_numpy: Native = torch.Tensor.numpy
+            return to_numpy
+        if kind is RouteKind.SHARE_FROM_HUB and peer.host_hub:
+            return _FROM_NUMPY
         return None
-
-    def fast_copy_to(self, target: Adapter) -> FastRoute | None:
-        return _copy_to_numpy if target.name == "numpy" else None
-
-    def fast_copy_from(self, source: Adapter) -> FastRoute | None:
-        return _copy_from_numpy if source.name == "numpy" else None
 
     def check_dtype(self, dtype: str) -> None:
         if dtype not in _DTYPES:
@@ -149,11 +134,18 @@ class TorchAdapter(Adapter):
         return torch.from_dlpack(producer)
 
     def from_numpy(self, array: np.ndarray) -> Any:
-        name = array.dtype.name
+        array = _plain_unit_strides(array)
+        name = numpy_name(array.dtype)
         if name in EXTENDED:
             raw = torch.from_numpy(array.view(same_width_uint(name)))
             return raw.view(_DTYPES[name])
         return torch.from_numpy(array)
+
+    def copy_from_numpy(self, view: np.ndarray) -> Any:
+        """NumPy copies (at its speed) into native C order; torch wraps the new buffer."""
+        if view.dtype in _PLAIN:
+            return torch.from_numpy(view.copy())
+        return super().copy_from_numpy(view)
 
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
         from .._pinned import torch_device_to_host
@@ -189,6 +181,28 @@ class TorchAdapter(Adapter):
 
     def data_pointer(self, x: Any) -> int | None:
         return int(x.data_ptr())
+
+
+def _plain_unit_strides(array: np.ndarray) -> np.ndarray:
+    """The same view with any stride of a size-1 dimension replaced by the item size.
+
+    Such a stride addresses nothing, so NumPy ignores it, but ``torch.from_numpy``
+    refuses it when it is negative or not a multiple of the item size.
+    """
+    shape, strides, size = array.shape, array.strides, array.itemsize
+    if array.flags.c_contiguous and array.size and min(strides, default=0) >= 0 and not any(
+            s % size for s in strides):
+        return array  # the common case, decided from flags (a C-ordered array has no odd stride)
+    if array.size == 0:  # an empty array addresses nothing at all
+        fixed = c_strides(shape, size)
+    elif all(n != 1 or (s >= 0 and s % size == 0) for n, s in zip(shape, strides, strict=True)):
+        return array
+    else:
+        fixed = tuple(size if n == 1 else s for n, s in zip(shape, strides, strict=True))
+    # as_strided reads __array_interface__, which knows no ml_dtypes: restride raw bytes
+    raw = array.view(f"u{size}") if size in (1, 2, 4, 8) else array
+    out = np.lib.stride_tricks.as_strided(raw, strides=fixed, writeable=bool(array.flags.writeable))
+    return out.view(array.dtype) if raw is not array else out
 
 
 def _stream_context(stream: Any, device: Any) -> Any:

@@ -1,0 +1,27 @@
+"""Whether the optional C extension is used: built, importable, and not switched off.
+
+A leaf: it reads ``INTEROP_NO_SPEEDUPS`` once, at import, so that every module
+that has a C variant (the dispatcher, the remembered-route entries, the NumPy
+writability guard) makes the same choice.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+__all__ = ["REASON", "speedups"]
+
+#: Why the C path is off, or ``None`` when it is on.
+REASON: str | None = None
+#: ``interop._speedups`` when the C path is on, else ``None``.
+speedups: ModuleType | None = None
+
+if os.environ.get("INTEROP_NO_SPEEDUPS", "").strip() not in ("", "0"):
+    REASON = "switched off by INTEROP_NO_SPEEDUPS=1"
+else:
+    try:
+        from . import _speedups as speedups
+    except ImportError as exc:
+        REASON = (f"pure Python; the C extension is not built or does not import ({exc}); "
+                  "install a C compiler and reinstall interop")

@@ -1,0 +1,58 @@
+"""Memory layouts: the stride facts every stage reads, computed in one place.
+
+A leaf module (imports nothing of interop) so that adapters, the planner and
+``shares_memory`` share one definition of "compact", "negative" and "odd".
+Dimensions of size 1 have no meaningful stride (NumPy and torch ignore it), and
+an empty array has no layout at all: both are ignored here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["NEGATIVE", "NONCOMPACT", "ODD", "c_strides", "is_compact", "layout_bits"]
+
+#: A stride is negative (some frameworks cannot represent it).
+NEGATIVE = 1
+#: A stride is not a multiple of the item size (one field of a structured array...).
+ODD = 2
+#: The elements do not fill their memory without gaps in any dimension order.
+NONCOMPACT = 4
+
+
+def c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """Byte strides of a C-ordered (row-major) compact array."""
+    strides, step = [], itemsize
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """True when the elements fill their memory with no gaps, in some dimension order."""
+    if 0 in shape:
+        return True
+    dims = sorted(((abs(st), n) for n, st in zip(shape, strides, strict=True) if n != 1),
+                  reverse=True)
+    expected = itemsize
+    for stride, size in reversed(dims):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def layout_bits(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> int:
+    """``NEGATIVE | ODD | NONCOMPACT`` as they apply; 0 for compact, positive layouts."""
+    if 0 in shape:
+        return 0
+    bits = 0
+    for size, stride in zip(shape, strides, strict=True):
+        if size == 1:
+            continue
+        if stride < 0:
+            bits |= NEGATIVE
+        if itemsize and stride % itemsize:
+            bits |= ODD
+    if not is_compact(shape, strides, itemsize):
+        bits |= NONCOMPACT
+    return bits

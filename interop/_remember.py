@@ -1,0 +1,131 @@
+"""Remember: the route a conversion ran, kept for later values of the same type.
+
+The tables are read by ``interop.to`` before anything else (by the C dispatcher
+when it is built, by ``_dispatch.to`` otherwise)::
+
+    ROUTES[copy][target][type]                -> entry      (device=None)
+    DEVICE_ROUTES[copy][device][target][type] -> entry
+
+An entry is ``None`` (the input itself is the answer, as for any value of a same-
+framework type), a *native* entry (one framework call that performs the route for
+every value it accepts and raises for any other: ``Adapter.native``), or a *keyed*
+entry: the source adapter's ``route_key`` and, per key seen so far, the route that
+the planner chose for it.  Either way the callable stored is the one the first
+conversion executed, so a remembered route and the planner cannot disagree.
+
+Tables are bounded (a program that creates classes in a loop does not grow them
+without end) and are emptied whenever the registry changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from ._errors import RouteFallback
+
+__all__ = ["DEVICE_ROUTES", "ROUTES", "KeyedRoute", "NativeRoute", "clear", "remember"]
+
+#: copy -> target -> type -> entry
+ROUTES: dict[Any, dict[Any, dict[type, Any]]] = {None: {}, True: {}, False: {}}
+#: copy -> device -> target -> type -> entry
+DEVICE_ROUTES: dict[Any, dict[Any, dict[Any, dict[type, Any]]]] = {
+    None: {}, True: {}, False: {}}
+#: Most types remembered per (copy, target, device); the table is emptied beyond it.
+MAX_TYPES = 256
+#: Most distinct route keys one keyed entry remembers.
+MAX_KEYS = 64
+_lock = threading.Lock()
+
+
+class PyNativeRoute:
+    """A native call as a remembered route: any exception it raises means "plan this one"."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+    def __call__(self, x: Any) -> Any:
+        try:
+            return self.func(x)
+        except Exception:  # noqa: BLE001 - the native call refuses: the planner decides
+            raise RouteFallback from None
+
+
+class PyKeyedRoute:
+    """``route_key(x)`` picks the remembered route; an unseen key goes to the planner."""
+
+    __slots__ = ("key", "runs")
+
+    def __init__(self, key: Callable[[Any], Hashable], runs: dict[Hashable, Any]) -> None:
+        self.key, self.runs = key, runs
+
+    def __call__(self, x: Any) -> Any:
+        try:
+            run = self.runs[self.key(x)]
+        except (KeyError, TypeError):
+            raise RouteFallback from None
+        return run(x)
+
+
+NativeRoute: Any = PyNativeRoute
+KeyedRoute: Any = PyKeyedRoute
+
+
+def _native_entry(func: Callable[[Any], Any]) -> Any:
+    if NativeRoute is PyNativeRoute:
+        return PyNativeRoute(func)
+    return NativeRoute(func, RouteFallback)
+
+
+def _keyed_entry(key: Callable[[Any], Hashable], runs: dict[Hashable, Any]) -> Any:
+    if KeyedRoute is PyKeyedRoute:
+        return PyKeyedRoute(key, runs)
+    return KeyedRoute(key, runs, RouteFallback)
+
+
+def use_c_entries(native: Any, keyed: Any) -> None:
+    """Store entries as the C types the C dispatcher calls without a Python frame."""
+    global NativeRoute, KeyedRoute
+    with _lock:
+        clear()
+        NativeRoute, KeyedRoute = native, keyed
+
+
+def remember(copy: bool | None, target: Any, device: Any, tp: type, *,
+             native: Callable[[Any], Any] | None = None,
+             key: Callable[[Any], Hashable] | None = None, route_key: Hashable = None,
+             run: Callable[[Any], Any] | None = None, identity: bool = False) -> None:
+    """Store the route just executed for values of type ``tp`` (see the module docstring)."""
+    try:
+        hash(target)
+        hash(device)
+    except TypeError:
+        return  # an unhashable target or device is planned every time
+    with _lock:
+        table = ROUTES[copy] if device is None else DEVICE_ROUTES[copy].setdefault(device, {})
+        inner = table.setdefault(target, {})
+        if len(inner) >= MAX_TYPES:
+            inner.clear()
+        if identity:
+            inner[tp] = None
+        elif native is not None:
+            inner[tp] = _native_entry(native)
+        elif key is not None and run is not None:
+            entry = inner.get(tp)
+            if isinstance(entry, KeyedRoute) and entry.key is key:
+                if len(entry.runs) < MAX_KEYS:
+                    entry.runs[route_key] = run
+            elif entry is None and tp in inner:
+                return  # an identity entry covers every value of the type
+            elif not isinstance(entry, NativeRoute):
+                inner[tp] = _keyed_entry(key, {route_key: run})
+
+
+def clear() -> None:
+    """Forget every remembered route (the registry changed, or a test asks)."""
+    for tables in (ROUTES, DEVICE_ROUTES):
+        for table in tables.values():
+            table.clear()
