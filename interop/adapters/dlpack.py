@@ -86,6 +86,9 @@ class DLPackAdapter(CapsuleAdapter):
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         pair = device_of(x)
         source = _device(pair)
+        if request.explaining:  # metadata only: no copy, no move, no stream to order
+            negotiated = negotiate(x, stream=None if source.is_host else -1)
+            return CapsuleArray(negotiated.capsule, read_capsule(negotiated.capsule)), self, None
         target = request.device or (source if request.target.can_hold(source)
                                     else request.target.default_device())
         if target.is_host and not source.is_host:
