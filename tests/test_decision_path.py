@@ -188,9 +188,9 @@ def test_a_fresh_registry_leaves_the_global_one_alone() -> None:
 
 
 def test_unknown_names_suggest_the_closest() -> None:
-    with pytest.raises(interop.UnknownFrameworkError, match="(?i)did you mean 'torch'"):
+    with pytest.raises(interop.UnknownFrameworkError, match=r"(?i)did you mean 'torch'"):
         interop.to(np.arange(2), "pytorch")
-    with pytest.raises(interop.UnknownFrameworkError, match="(?i)did you mean 'numpy'"):
+    with pytest.raises(interop.UnknownFrameworkError, match=r"(?i)did you mean 'numpy'"):
         interop.to(np.arange(2), "Numpy")
 
 
