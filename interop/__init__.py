@@ -5,7 +5,7 @@ This module only re-exports; ``import interop`` imports no array framework.
 """
 
 from ._adapter import Adapter, ArrayInfo
-from ._convert import explain, to, to_numpy
+from ._convert import explain, to, to_numpy, unsafe_alias
 from ._devices import Device
 from ._errors import (
     CopyRequiredError,
@@ -51,5 +51,6 @@ __all__ = [
     "to_each",
     "to_numpy",
     "unregister",
+    "unsafe_alias",
     "via",
 ]

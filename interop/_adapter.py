@@ -170,6 +170,13 @@ class Adapter:
         return (info.dtype, info.device, info.read_only, info.byteswapped, info.value_hazards,
                 info.requires_grad, info.input_copied, layout_key(info))
 
+    def would_copy(self, pointer: int) -> bool:
+        """True when importing memory at ``pointer`` would copy it (JAX: unaligned host memory).
+
+        Checked before a ``copy=False`` import consumes a one-shot capsule.
+        """
+        return False
+
     def settings_key(self) -> Hashable:
         """Target-side settings that plans read (JAX's 64-bit mode); ``None`` when none.
 

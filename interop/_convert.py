@@ -28,7 +28,7 @@ from ._plan import Plan, Route, identity_plan, make_plan
 from ._registry import on_change, resolve_target
 from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, use_c_entries
 
-__all__ = ["explain", "planned", "to", "to_numpy"]
+__all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 
 
 # -- typed overloads: a target name gives the framework's array type (imports for mypy only)
@@ -97,8 +97,13 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     """
     copy = check_copy(copy)
     dst = resolve_target(target)
-    source = acquire(x, dst, _parse(device), copy, None, explaining=True)
-    return _plan(source, dst, device, copy)
+    try:
+        source = acquire(x, dst, _parse(device), copy, None, explaining=True)
+        return _plan(source, dst, device, copy)
+    except InteropError:
+        raise
+    except Exception as exc:
+        raise _foreign(exc, type(x).__name__, dst) from exc
 
 
 def planned(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
@@ -107,15 +112,33 @@ def planned(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     return convert(x, target, device, copy, stream, keep=False)
 
 
+def unsafe_alias(x: Any, target: Any, /, *, device: Any = None, stream: Any = None) -> Any:
+    """A zero-copy, *writable* view of an immutable array (JAX) in ``target`` (torch, cupy).
+
+    ``interop.to`` copies immutable sources into writable targets (``copy=None``) or
+    raises ``CopyRequiredError`` (``copy=False``), because JAX may hand out read-only
+    memory and assumes its buffers never change.  This function is the one way to take
+    the alias anyway, e.g. to feed a JAX result to a torch kernel on the GPU without a
+    copy.  A write through the result changes the JAX array's buffer under JAX: results
+    already computed from it keep their values, later computations may or may not see
+    the write, and a donated or cached buffer can be corrupted.  Memory *flagged*
+    read-only (a read-only NumPy array, a DLPack READ_ONLY capsule) is refused with
+    ``CopyRequiredError``; a JAX array built on a read-only NumPy array carries no flag,
+    so never alias one (a write would crash on a read-only memory map).  Anything that
+    would need a copy raises ``CopyRequiredError``, as with ``copy=False``.
+    """
+    return convert(x, target, device, False, stream, keep=False, alias=True)
+
+
 def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
-            keep: bool = True) -> Any:
+            keep: bool = True, alias: bool = False) -> Any:
     """The planned conversion: acquire, plan, execute and (when ``keep``) remember."""
     copy = check_copy(copy)
     dst = resolve_target(target)
     source: Source | None = None
     try:
         source = acquire(x, dst, _parse(device), copy, stream)
-        plan = _plan(source, dst, device, copy)
+        plan = _plan(source, dst, device, copy, alias)
         src, array = source.adapter, source.array
         run = build(plan, src, dst, stream)
         native = _native(plan, src, dst)
@@ -126,22 +149,26 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
                 native, result = None, run(array)
         else:
             result = run(array)
-    except InteropError:
-        raise
     except Exception as exc:
+        release = getattr(source.array if source else None, "release", None)
+        if release is not None:
+            release()  # a caller's raw capsule, unconsumed: it stays as it was
+        if isinstance(exc, InteropError):
+            raise
         raise _foreign(exc, source.owner.name if source else type(x).__name__, dst) from exc
     if keep and stream is None and source.unchanged and not isinstance(target, Adapter):
         _keep(plan, source, target, device, copy, native=native, run=run)
     return result
 
 
-def _plan(source: Source, dst: Adapter, device: Any, copy: bool | None) -> Plan:
+def _plan(source: Source, dst: Adapter, device: Any, copy: bool | None,
+          alias: bool = False) -> Plan:
     src = source.adapter
     if src is dst and source.copied is None and copy is not True and device is None:
         # same framework, no copy, no device asked: the input is the answer, any dtype
         return identity_plan(source.owner.name, dst.name, src.device_of(source.array), copy)
     return make_plan(src, source.describe(), dst, device=device, copy=copy,
-                     source_name=source.owner.name)
+                     source_name=source.owner.name, alias=alias)
 
 
 def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:

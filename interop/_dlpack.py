@@ -9,6 +9,7 @@ with ``ctypes`` (metadata only: nothing is copied) and wrapped in a one-shot
 from __future__ import annotations
 
 import ctypes
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,9 @@ class CapsuleInfo:
     strides: tuple[int, ...] | None
     data: int
     itemsize: int
+    #: DLPack allows a NULL deleter (nothing to free); some consumers (JAX) abort on it.
+    null_deleter: bool = False
+    size: int = 0
 
 
 def capsule_name(capsule: object) -> str:
@@ -93,18 +97,23 @@ def capsule_name(capsule: object) -> str:
     return raw.decode() if raw else ""
 
 
-def read_capsule(capsule: object) -> CapsuleInfo:
-    """Read a capsule's metadata without consuming it; refuse unknown major versions."""
-    name = capsule_name(capsule)
+def read_capsule(capsule: object, name: str | None = None) -> CapsuleInfo:
+    """Read a capsule's metadata without consuming it; refuse unknown major versions.
+
+    ``name`` is the capsule's own name when it is claimed (renamed) by a conversion.
+    """
+    claimed = name is not None
+    name = name or capsule_name(capsule)
     if name not in ("dltensor", "dltensor_versioned"):
         raise InteropError(
             f"This DLPack capsule is named {name!r}: it was already consumed. A capsule can be "
             "imported once; ask the producer for a new one with x.__dlpack__()."
         )
-    address = _get_pointer(capsule, name.encode())
+    address = _get_pointer(capsule, (f"interop.claimed.{name}" if claimed else name).encode())
     if name == "dltensor":
         tensor = _DLManagedTensor.from_address(address).dl_tensor
-        return _info(tensor, versioned=False, version=(0, 0), flags=0)
+        deleter = _DLManagedTensor.from_address(address).deleter
+        return _info(tensor, versioned=False, version=(0, 0), flags=0, deleter=deleter)
     version = _DLPackVersion.from_address(address)
     if version.major != 1:
         raise InteropError(
@@ -112,21 +121,79 @@ def read_capsule(capsule: object) -> CapsuleInfo:
             "DLPack 1.x only. Upgrade interop, or ask the producer for max_version=(1, 0)."
         )
     managed = _DLManagedTensorVersioned.from_address(address)
-    return _info(managed.dl_tensor, versioned=True, version=(1, version.minor), flags=managed.flags)
+    return _info(managed.dl_tensor, versioned=True, version=(1, version.minor),
+                 flags=managed.flags, deleter=managed.deleter)
 
 
-def _info(t: _DLTensor, *, versioned: bool, version: tuple[int, int], flags: int) -> CapsuleInfo:
+#: More dimensions than any framework supports: the capsule is corrupt.
+MAX_NDIM = 64
+
+
+def _info(t: _DLTensor, *, versioned: bool, version: tuple[int, int], flags: int,
+          deleter: int | None) -> CapsuleInfo:
+    """Read and validate the tensor a capsule describes, before any consumer sees it."""
+    if not 0 <= t.ndim <= MAX_NDIM:
+        raise InteropError(f"This DLPack capsule claims {t.ndim} dimensions; a valid tensor has "
+                           f"0 to {MAX_NDIM}. The producer exported a corrupt capsule.")
+    if t.ndim and not t.shape:
+        raise InteropError("This DLPack capsule has dimensions but no shape array (NULL).")
     dtype = from_dlpack_code(t.dtype.code, t.dtype.bits, t.dtype.lanes)
+    _device_check(t.device.device_type)
     itemsize = max(t.dtype.bits // 8, 1)
-    shape = tuple(t.shape[i] for i in range(t.ndim))
-    strides = (tuple(t.strides[i] * itemsize for i in range(t.ndim))
+    shape = tuple(int(t.shape[i]) for i in range(t.ndim))
+    if any(n < 0 for n in shape):
+        raise InteropError(f"This DLPack capsule has a negative dimension: shape {shape}.")
+    strides = (tuple(int(t.strides[i]) * itemsize for i in range(t.ndim))
                if t.strides else None)
+    size = 1
+    for n in shape:
+        size *= n
+    if size and not t.data:
+        raise InteropError(f"This DLPack capsule describes {size} element(s) at a NULL data "
+                           "pointer; the producer exported a corrupt capsule.")
     return CapsuleInfo(
         versioned=versioned, version=version, read_only=bool(flags & READ_ONLY_FLAG),
         copied=bool(flags & IS_COPIED_FLAG), device=(t.device.device_type, t.device.device_id),
         dtype=dtype, shape=shape, strides=strides, data=(t.data or 0) + t.byte_offset,
-        itemsize=itemsize,
+        itemsize=itemsize, null_deleter=not deleter, size=size,
     )
+
+
+def _device_check(code: int) -> None:
+    from ._devices import Device
+
+    Device.from_dlpack((code, 0))  # UnsupportedDeviceError for unknown device types
+
+
+_handout = threading.Lock()
+_UNUSED = ("dltensor", "dltensor_versioned")
+# names a capsule carries while one conversion owns it (static: a capsule keeps the pointer)
+_CLAIMED = {name: ctypes.c_char_p(f"interop.claimed.{name}".encode()) for name in _UNUSED}
+_ORIGINAL = {name: ctypes.c_char_p(name.encode()) for name in _UNUSED}
+_set_name = ctypes.pythonapi.PyCapsule_SetName
+_set_name.restype, _set_name.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_void_p]
+
+
+def claim(capsule: object) -> str:
+    """Take a caller's raw capsule for one conversion; a second claimant gets an error.
+
+    The capsule is renamed while claimed (no consumer accepts it under that name) and
+    renamed back by ``unclaim`` just before it is handed on, or when the conversion fails.
+    """
+    with _handout:
+        name = capsule_name(capsule)
+        if name not in _UNUSED:
+            raise InteropError(
+                f"This DLPack capsule is named {name!r}: it was already consumed, or another "
+                "thread is converting it right now. A capsule can be imported once."
+            )
+        _set_name(capsule, ctypes.cast(_CLAIMED[name], ctypes.c_void_p))
+    return name
+
+
+def unclaim(capsule: object, name: str) -> None:
+    """Give a claimed capsule its own name back."""
+    _set_name(capsule, ctypes.cast(_ORIGINAL[name], ctypes.c_void_p))
 
 
 class CapsuleProducer:
@@ -144,10 +211,17 @@ class CapsuleProducer:
 
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None,
                    dl_device: Any = None, copy: Any = None) -> Any:
-        capsule, self._capsule = self._capsule, None
+        with _handout:  # two threads never both get it
+            capsule, self._capsule = self._capsule, None
         if capsule is None:
             raise InteropError("This DLPack capsule was already handed to a consumer.")
         return capsule
+
+    def give_back(self, capsule: object) -> None:
+        """A consumer failed before consuming: the capsule can be offered again."""
+        with _handout:
+            if self._capsule is None and capsule_name(capsule) in _UNUSED:
+                self._capsule = capsule
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return self._device
@@ -176,14 +250,33 @@ def negotiate(producer: Any, *, stream: Any, versioned: bool = True,
         kwargs["copy"] = copy
     if dl_device is not None:
         kwargs["dl_device"] = dl_device
-    if len(kwargs) == 1:
-        return Negotiated(producer.__dlpack__(stream=stream), honoured=True)
+    if len(kwargs) > 1:
+        try:
+            return Negotiated(producer.__dlpack__(**kwargs), honoured=True)
+        except TypeError as exc:
+            if not _about_arguments(exc):
+                raise
+    return Negotiated(_legacy_call(producer, stream), honoured=len(kwargs) == 1)
+
+
+def _about_arguments(exc: TypeError) -> bool:
+    text = str(exc)
+    return any(word in text for word in (*_NEW_KEYWORDS, "keyword", "argument"))
+
+
+def _legacy_call(producer: Any, stream: Any) -> Any:
+    """``stream`` as a keyword, then positionally, then no argument (as NumPy does)."""
     try:
-        return Negotiated(producer.__dlpack__(**kwargs), honoured=True)
+        return producer.__dlpack__(stream=stream)
     except TypeError as exc:
-        if not any(word in str(exc) for word in (*_NEW_KEYWORDS, "keyword")):
+        if not _about_arguments(exc):
             raise
-    return Negotiated(producer.__dlpack__(stream=stream), honoured=False)
+    try:
+        return producer.__dlpack__(stream)
+    except TypeError as exc:
+        if not _about_arguments(exc) or stream is not None:
+            raise
+    return producer.__dlpack__()
 
 
 def device_of(producer: Any) -> tuple[int, int]:

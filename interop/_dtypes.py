@@ -55,14 +55,41 @@ def _numpy_name_slow(dtype: np.dtype[Any]) -> str:
         return native.name
     if native.name in EXTENDED:  # an ml_dtypes dtype
         return native.name
+    raise UnsupportedDtypeError(numpy_only_message(dtype, "other frameworks"))
+
+
+#: Prefix of the canonical name of a dtype only NumPy holds (str, datetime64, structured...).
+NUMPY_ONLY = "numpy-only:"
+
+
+def describe_numpy_dtype(dtype: np.dtype[Any]) -> str:
+    """Like ``numpy_name``, but a NumPy-only dtype gets a name instead of an error.
+
+    NumPy targets hold every NumPy dtype; other targets refuse ``NUMPY_ONLY`` names
+    (``refuse_numpy_only``), naming themselves.
+    """
+    try:
+        return numpy_name(dtype)
+    except UnsupportedDtypeError:
+        return f"{NUMPY_ONLY}{dtype.str}"
+
+
+def numpy_only_message(dtype: Any, target: str) -> str:
+    dtype = np.dtype(dtype)
     kind = _NUMPY_KINDS_REFUSED.get(dtype.kind)
-    if native == np.dtype(np.longdouble):
+    if dtype.newbyteorder("=") == np.dtype(np.longdouble):
         kind = "longdouble"
-    raise UnsupportedDtypeError(
-        f"dtype {dtype} ({kind or dtype.kind}) has no exact equivalent outside NumPy. "
-        "Supported dtypes are bool, (u)int8-64, float16/32/64, complex64/128, bfloat16 and "
-        "float8; convert it first, e.g. x.astype('float64')."
+    return (
+        f"dtype {dtype} ({kind or dtype.kind}) has no exact equivalent in {target}; only NumPy "
+        "holds it. Supported dtypes are bool, (u)int8-64, float16/32/64, complex64/128, "
+        "bfloat16 and float8; convert it first, e.g. x.astype('float64'), or convert to numpy."
     )
+
+
+def refuse_numpy_only(name: str, target: str) -> None:
+    """Raise ``UnsupportedDtypeError`` for a NumPy-only dtype going to another framework."""
+    if name.startswith(NUMPY_ONLY):
+        raise UnsupportedDtypeError(numpy_only_message(name[len(NUMPY_ONLY):], target))
 
 
 def known_numpy_dtypes() -> frozenset[np.dtype[Any]]:

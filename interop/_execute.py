@@ -27,7 +27,7 @@ Run = Callable[[Any], Any]
 def build(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
     """The route of ``plan``: the adapter primitives its ``RouteKind`` names, in order."""
     run = _BUILDERS[plan.kind](plan, src, dst, stream)
-    if plan.copy is False and plan.may_copy:
+    if plan.copy is False and plan.may_copy and not plan.empty:
         return _checked(run, src, dst)
     return run
 
@@ -112,6 +112,8 @@ def _from_host(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
 
 
 def _device_clone(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
+    if src is dst:
+        return src.device_clone
     share = _dlpack(plan, src, dst, stream)
 
     def run(x: Any) -> Any:
@@ -130,8 +132,14 @@ def _device_via_host(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run
 def _checked(run: Run, src: Adapter, dst: Adapter) -> Run:
     """``copy=False`` into a target that may copy on import: verify that it shared."""
     def checked(x: Any) -> Any:
+        before = src.data_pointer(x)
+        if before is not None and dst.would_copy(before):  # say so before consuming anything
+            raise CopyRequiredError(
+                f"copy=False, but {dst.name} would copy this memory on import (it aliases only "
+                "64-byte aligned host memory). Pass copy=None to accept the copy.",
+                (f"{dst.name} copies memory that is not 64-byte aligned",))
         result = run(x)
-        before, after = src.data_pointer(x), dst.data_pointer(result)
+        after = dst.data_pointer(result)
         if before is not None and after is not None and before != after:
             raise CopyRequiredError(
                 f"copy=False, but {dst.name} copied the data on import (JAX, for one, aliases "

@@ -2,33 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from ._adapter import Adapter, Request
 from ._devices import Device
+from ._errors import InteropError
 from ._layout import is_compact
 from ._registry import adapter_for, load_adapter
 
 __all__ = ["device", "framework", "shares_memory"]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def interop_errors_only(func: F) -> F:
+    """A misbehaving producer's own exception leaves as an ``InteropError`` (chained)."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InteropError:
+            raise
+        except Exception as exc:
+            raise InteropError(
+                f"interop.{func.__name__} failed inside {type(exc).__module__}: "
+                f"{type(exc).__name__}: {exc}") from exc
+    return cast(F, wrapper)
+
+
+@interop_errors_only
 def framework(x: Any, /) -> str:
     """The name of the adapter that owns ``x``: ``"numpy"``, ``"torch"``, ``"python"``..."""
     return adapter_for(x).name
 
 
+@interop_errors_only
 def device(x: Any, /) -> Device:
     """The device holding ``x``'s memory, as an ``interop.Device``."""
     return adapter_for(x).device_of(x)
 
 
+@interop_errors_only
 def shares_memory(a: Any, b: Any, /) -> bool:
     """True when ``a`` and ``b`` have at least one byte of memory in common.
 
     Host arrays are compared exactly through NumPy views (interleaved slices of one
-    buffer do not share); device arrays by address ranges on the same device.
+    buffer do not share, nor does a compact array lying in a strided one's gaps);
+    device arrays by address ranges on the same device.  A capsule is read, never
+    consumed.
     """
     ma, mb = _Memory.of(a), _Memory.of(b)
     if ma.extent is None or mb.extent is None:
@@ -36,7 +62,7 @@ def shares_memory(a: Any, b: Any, /) -> bool:
     (dev_a, lo_a, hi_a), (dev_b, lo_b, hi_b) = ma.extent, mb.extent
     if dev_a != dev_b or hi_a <= lo_b or hi_b <= lo_a:
         return False
-    if ma.compact or mb.compact:  # a compact array owns every byte of its range
+    if ma.compact and mb.compact:  # overlapping ranges with no gaps share bytes
         return True
     va, vb = ma.host_view(), mb.host_view()
     if va is None or vb is None:
@@ -78,7 +104,11 @@ class _Memory:
         return start
 
     def host_view(self) -> np.ndarray | None:
-        """A NumPy view without copying, or ``None`` when only a copy would do."""
+        """A NumPy view without copying (or consuming), or ``None`` when only a copy would do."""
         if not self.info.device.is_host or self.info.value_hazards:
             return None
+        peek = getattr(self.src, "peek_view", None)
+        if peek is not None:  # a capsule: read its bytes without consuming it
+            view: np.ndarray | None = peek(self.array)
+            return view
         return self.src.host_view(self.array)

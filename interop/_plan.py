@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ._adapter import Adapter, ArrayInfo, RouteKind
 from ._devices import Device
+from ._dtypes import EXTENDED, refuse_numpy_only
 from ._errors import CopyRequiredError
 from ._layout import NEGATIVE, NONCOMPACT, ODD, layout_bits
 
@@ -52,6 +53,8 @@ class Plan:
     resolves_values: bool = False
     #: How the data travels, in terms of adapter primitives.
     kind: RouteKind = RouteKind.IDENTITY
+    #: The array has no elements (no address to compare, nothing to protect).
+    empty: bool = False
 
     @property
     def zero_copy(self) -> bool:
@@ -67,15 +70,21 @@ class Plan:
 
 
 def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
-              copy: bool | None, source_name: str | None = None) -> Plan:
-    """Plan the conversion of an array described by ``info`` from ``src`` to ``dst``."""
+              copy: bool | None, source_name: str | None = None, alias: bool = False) -> Plan:
+    """Plan the conversion of an array described by ``info`` from ``src`` to ``dst``.
+
+    ``alias`` (``interop.unsafe_alias`` only) lets an immutable source's memory reach a
+    writable target; memory *flagged* read-only never does.
+    """
     name = source_name or src.name
+    if not dst.host_hub:
+        refuse_numpy_only(info.dtype, dst.name)
     dst.check_dtype(info.dtype)
     target_device = _target_device(info.device, dst, device)
     if src is dst and target_device == info.device and copy is not True \
             and info.input_copied is None:
         return identity_plan(name, dst.name, info.device, copy)
-    reasons = _copy_reasons(src, info, dst, target_device)
+    reasons = _copy_reasons(src, info, dst, target_device, alias)
     if copy is False and _nothing_to_protect(info, target_device):
         reasons = []  # an empty array has no bytes that a layout or a write could expose
     if copy is False and reasons:
@@ -97,7 +106,7 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
         steps.extend(f"copy because {reason}" for reason in reasons)
         steps.append(_copy_step(info.device, target_device, dst))
         route = Route.COPY
-        kind = _copy_kind(info.device, target_device)
+        kind = _copy_kind(src, dst, info, target_device)
     else:
         steps.append(_share_step(src, dst))
         route = Route.SHARE
@@ -108,7 +117,8 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
                 tuple(reasons) if route is Route.COPY else (), may_copy=may_copy,
                 detach=info.requires_grad, handoff_only=handoff_only, copy=copy,
-                read_only=info.read_only, resolves_values=bool(info.value_hazards), kind=kind)
+                read_only=info.read_only, resolves_values=bool(info.value_hazards), kind=kind,
+                empty=0 in info.shape)
 
 
 def identity_plan(source: str, target: str, device: Device, copy: bool | None) -> Plan:
@@ -136,7 +146,13 @@ def _share_kind(src: Adapter, dst: Adapter, device: Device, info: ArrayInfo) -> 
     return RouteKind.DLPACK
 
 
-def _copy_kind(source: Device, target: Device) -> RouteKind:
+def _copy_kind(src: Adapter, dst: Adapter, info: ArrayInfo, target: Device) -> RouteKind:
+    source = info.device
+    if src is dst and source == target and (not source.is_host or info.dtype in EXTENDED) \
+            and type(src).device_clone is not Adapter.device_clone:
+        # a copy within one framework stays inside it (torch bfloat16 needs no ml_dtypes);
+        # on the host NumPy copies faster, so it does the copying for the other dtypes
+        return RouteKind.DEVICE_CLONE
     if source.is_host and target.is_host:
         return RouteKind.HOST_COPY
     if target.is_host:
@@ -155,7 +171,8 @@ def _target_device(source: Device, dst: Adapter, device: object) -> Device:
     return wanted
 
 
-def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device) -> list[str]:
+def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device,
+                  alias: bool) -> list[str]:
     reasons = []
     if info.input_copied:
         reasons.append(info.input_copied)
@@ -164,11 +181,12 @@ def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device) -
     reasons.extend(info.value_hazards)
     if src is dst:
         return reasons
-    if info.read_only and not dst.holds_read_only:
-        reasons.append(
-            f"the source is read-only and {dst.name} arrays are writable, so sharing would "
-            "let writes through"
-        )
+    if not dst.holds_read_only and (info.read_only or (src.immutable and not alias)):
+        what = ("flagged read-only" if info.read_only else
+                f"known read-only ({src.name} arrays are immutable and may sit on read-only "
+                "memory)")
+        reasons.append(f"the source memory is {what} and {dst.name} arrays are writable, so "
+                       "sharing would let writes through")
     reasons.extend(layout_reasons(info, dst))
     return reasons
 

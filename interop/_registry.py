@@ -234,6 +234,10 @@ def _detect(tp: type, x: object) -> Adapter:
         for adapter in _generic_adapters():
             if adapter.owns(tp):
                 return adapter
+        for adapter in _generic_adapters():  # protocols only an instance shows
+            owns_instance = getattr(adapter, "owns_instance", None)
+            if owns_instance is not None and owns_instance(x):
+                return adapter
     raise NotAnArrayError(
         f"interop cannot convert a {tp.__module__}.{tp.__qualname__}: it is not an array of a "
         "known framework and has no __dlpack__, __array__, __array_interface__ or buffer "

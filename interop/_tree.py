@@ -22,10 +22,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from ._acquire import check_copy
 from ._adapter import Adapter
 from ._convert import to
 from ._devices import Device
-from ._errors import NotAnArrayError
+from ._errors import InteropError, NotAnArrayError
+from ._memory import interop_errors_only
 from ._registry import adapter_for, registry, resolve_target
 
 __all__ = ["is_array", "like", "to_each", "via"]
@@ -87,10 +89,12 @@ class _Walker:
     instead of planning the leaf again.
     """
 
-    __slots__ = ("_concrete", "_kinds", "copy", "device", "first", "stream", "target")
+    __slots__ = ("_concrete", "_kinds", "_open", "copy", "device", "first", "stream", "target")
 
     def __init__(self, target: Any, device: Any, copy: bool | None, stream: Any) -> None:
+        copy = check_copy(copy)
         self.target, self.device, self.copy, self.stream = target, device, copy, stream
+        self._open: set[int] = set()  # ids of the containers on the current path
         self.first: Any = None  # the first array met, in walk order (for ``via``)
         self._kinds: dict[type, _Kind] = {}
         self._concrete: Device | None = None
@@ -121,6 +125,18 @@ class _Walker:
         return self._concrete
 
     def _container(self, kind: _Kind, node: Any) -> Any:
+        if id(node) in self._open:
+            raise InteropError(
+                f"This {type(node).__name__} contains itself, so it has no finite tree of arrays "
+                "to convert. Break the cycle first."
+            )
+        self._open.add(id(node))
+        try:
+            return self._walk_container(kind, node)
+        finally:
+            self._open.discard(id(node))
+
+    def _walk_container(self, kind: _Kind, node: Any) -> Any:
         key: Any = None
         try:
             if kind is _Kind.DICT:
@@ -226,6 +242,11 @@ def like(x: Any, ref: Any, /, *, copy: bool | None = None) -> Any:
     ``interop.to(x, interop.framework(ref), device=interop.device(ref), copy=copy)``,
     but a conversion that stays on the device keeps ``interop.to``'s fast route.
     """
+    return _like(x, ref, check_copy(copy))
+
+
+@interop_errors_only
+def _like(x: Any, ref: Any, copy: bool | None) -> Any:
     if not is_array(ref):
         raise NotAnArrayError(
             f"like() takes the framework and device from an array; ref is a "
@@ -255,6 +276,8 @@ def via(target: Any, *, device: Any = None,
     the function private, writable copies.  ``interop.explain(arg, target)`` says
     which case applies.  Gradients do not flow through ``via``.
     """
+    check_copy(copy)  # a wrong copy= is the decorator's mistake: say so at once
+
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

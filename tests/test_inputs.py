@@ -74,6 +74,9 @@ def test_ragged_sequences(value: object, target: Backend) -> None:
 @pytest.mark.parametrize("value", [[1, "a"], ["a", "b"], [None, 1]],
                          ids=["mixed-kinds", "strings", "none"])
 def test_non_numeric_sequences(value: object, target: Backend) -> None:
+    if value == ["a", "b"] and target.name == "numpy":  # NumPy holds strings: no refusal
+        assert interop.to(value, "numpy").tolist() == ["a", "b"]
+        return
     # not numbers: either "not an array" or "no such dtype" is an honest answer
     with pytest.raises((interop.NotAnArrayError, interop.UnsupportedDtypeError)):
         interop.to(value, target.name)

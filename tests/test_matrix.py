@@ -179,8 +179,8 @@ def expected_sharing(x: Any, source: Backend, target: Backend) -> bool | None:
         return False
     if any(s < 0 for s in strides) and target.name != "array_api_strict":
         return False  # array_api_strict wraps NumPy, which represents them
-    if read_only and target.name == "torch":
-        return False
+    if (read_only or source.name == "jax") and target.name in ("torch", "cupy"):
+        return False  # read-only travels: JAX arrays are immutable (known read-only)
     if target.name == "jax":
         if not _compact(shape, strides, itemsize):
             return False
@@ -353,9 +353,13 @@ def test_torch_jax_share_both_ways() -> None:
     j = interop.to(t, "jax")
     assert j.unsafe_buffer_pointer() == t.data_ptr()
     assert interop.shares_memory(t, j)
-    back = interop.to(j, "torch")
-    assert back.data_ptr() == j.unsafe_buffer_pointer()
+    back = interop.to(j, "torch")  # JAX arrays are immutable: torch gets a copy
+    assert back.data_ptr() != j.unsafe_buffer_pointer()
     assert torch.equal(back, t)
+    with pytest.raises(interop.CopyRequiredError, match="known read-only"):
+        interop.to(j, "torch", copy=False)
+    alias = interop.unsafe_alias(j, "torch")  # the one explicit way to alias it
+    assert alias.data_ptr() == j.unsafe_buffer_pointer()
 
 
 def test_jax_to_numpy_is_read_only_view() -> None:

@@ -91,7 +91,11 @@ def test_specialised_and_protocol_routes_agree(backend: Backend, target: Backend
         assert bits(read(native)) == bits(read(protocol)) == bits(expected)
         native_shares = interop.shares_memory(native, x)
         protocol_shares = interop.shares_memory(protocol, x)
-        if target.name != "jax":  # JAX aliases only aligned memory: never promised
+        if backend.name == "jax" and target.name in ("torch", "cupy"):
+            # read-only travels: interop knows a JAX array is immutable and copies; a bare
+            # DLPack wrapper of it exports an unflagged legacy capsule, so it is shared
+            assert not native_shares
+        elif target.name != "jax":  # JAX aliases only aligned memory: never promised
             assert native_shares == protocol_shares, (native_shares, protocol_shares)
 
 

@@ -7,6 +7,7 @@ is read (dtype, layout, device, READ_ONLY flag) and then travels as a
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,12 @@ from .._dlpack import (
     CAPSULE_TYPE,
     CapsuleInfo,
     CapsuleProducer,
+    claim,
     device_of,
     negotiate,
     read_capsule,
     retype_capsule,
+    unclaim,
 )
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._errors import CopyRequiredError, InteropError
@@ -31,13 +34,37 @@ __all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]
 
 
 class CapsuleArray(CapsuleProducer):
-    """A negotiated capsule plus what it says about itself."""
+    """A negotiated capsule plus what it says about itself.
 
-    __slots__ = ("info",)
+    For a caller's raw capsule, ``claimed`` is its own name while this conversion owns it
+    (see ``_dlpack.claim``): the name is restored when the capsule is handed on, given up,
+    or dropped unconsumed.
+    """
 
-    def __init__(self, capsule: object, info: CapsuleInfo) -> None:
+    __slots__ = ("claimed", "info")
+
+    def __init__(self, capsule: object, info: CapsuleInfo, claimed: str | None = None) -> None:
         super().__init__(capsule, info.device)
         self.info = info
+        self.claimed = claimed
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None,
+                   dl_device: Any = None, copy: Any = None) -> Any:
+        capsule = super().__dlpack__()
+        if self.claimed is not None:
+            unclaim(capsule, self.claimed)
+            self.claimed = None
+        return capsule
+
+    def release(self) -> None:
+        """The conversion failed before handing the capsule on: the caller keeps it intact."""
+        capsule = self._capsule
+        if capsule is not None and self.claimed is not None:
+            unclaim(capsule, self.claimed)
+            self.claimed = None
+
+    def __del__(self) -> None:
+        self.release()
 
 
 class CapsuleAdapter(Adapter):
@@ -51,7 +78,10 @@ class CapsuleAdapter(Adapter):
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         if isinstance(x, CapsuleArray):
             return x, self, None
-        return CapsuleArray(x, read_capsule(x)), self, None
+        info = read_capsule(x)  # validated before anyone may consume it
+        if request.explaining:
+            return CapsuleArray(x, info), self, None  # read only: never handed on
+        return CapsuleArray(x, info, claimed=claim(x)), self, None
 
     def describe(self, x: Any) -> ArrayInfo:
         info: CapsuleInfo = x.info
@@ -61,7 +91,8 @@ class CapsuleAdapter(Adapter):
                          read_only=info.read_only)
 
     def device_of(self, x: Any) -> Device:
-        return _device(x.info.device)
+        info = x.info if isinstance(x, CapsuleArray) else read_capsule(x)
+        return _device(info.device)
 
     def data_pointer(self, x: Any) -> int | None:
         return int(x.info.data)  # never through a view: that would consume the capsule
@@ -70,9 +101,34 @@ class CapsuleAdapter(Adapter):
         info: CapsuleInfo = x.info
         if info.dtype in EXTENDED:  # NumPy reads these through a same-width integer view
             wanted = numpy_dtype(info.dtype)
-            capsule = retype_capsule(x.__dlpack__(), same_width_uint(info.dtype))
-            return np.from_dlpack(CapsuleProducer(capsule, info.device)).view(wanted)
+            capsule = x.__dlpack__()
+            retype_capsule(capsule, same_width_uint(info.dtype))
+            try:
+                return np.from_dlpack(CapsuleProducer(capsule, info.device)).view(wanted)
+            except Exception:
+                retype_capsule(capsule, info.dtype)  # the caller's capsule, as it was
+                x.give_back(capsule)
+                raise
         return np.from_dlpack(x)
+
+    def peek_view(self, x: Any) -> np.ndarray | None:
+        """Bytes of host memory as a NumPy view, *without* consuming the capsule.
+
+        For ``shares_memory``: each element is ``itemsize`` raw bytes (a trailing axis).
+        """
+        info: CapsuleInfo = x.info
+        if not is_host_readable(info.device) or not info.size:
+            return None
+        strides = info.strides if info.strides is not None else c_strides(info.shape,
+                                                                          info.itemsize)
+        pairs = list(zip(strides, info.shape, strict=True))
+        low = info.data + sum(s * (n - 1) for s, n in pairs if s < 0)
+        high = info.data + sum(s * (n - 1) for s, n in pairs if s > 0) + info.itemsize
+        memory = memoryview((ctypes.c_char * (high - low)).from_address(low)).cast("B")
+        raw = np.frombuffer(memory, dtype=np.uint8)
+        return np.lib.stride_tricks.as_strided(
+            raw[info.data - low:], shape=(*info.shape, info.itemsize), strides=(*strides, 1),
+            writeable=False)
 
 
 class DLPackAdapter(CapsuleAdapter):
@@ -95,8 +151,18 @@ class DLPackAdapter(CapsuleAdapter):
             return self._to_host(x, pair, request)
         consumer_stream = None if target.is_host else request.target.current_stream(target)
         stream = resolve_stream(request.stream, pair, consumer_stream)
-        negotiated = negotiate(x, stream=stream)
-        return CapsuleArray(negotiated.capsule, read_capsule(negotiated.capsule)), self, None
+        negotiated = negotiate(x, stream=stream, copy=False if request.copy is False else None)
+        return self._checked(negotiated, request), self, None
+
+    def _checked(self, negotiated: Any, request: Request) -> CapsuleArray:
+        """``copy=False`` is a promise: a producer that copied anyway (IS_COPIED) breaks it."""
+        info = read_capsule(negotiated.capsule)
+        if request.copy is False and info.copied:
+            raise CopyRequiredError(
+                "copy=False, but the producer copied the data (its capsule says IS_COPIED), so "
+                "the result would not share memory with it. Pass copy=None to accept the copy.",
+                ("the producer copied the data",))
+        return CapsuleArray(negotiated.capsule, info)
 
     def _to_host(self, x: Any, pair: tuple[int, int],
                  request: Request) -> tuple[Any, Adapter, str | None]:
@@ -115,6 +181,14 @@ class DLPackAdapter(CapsuleAdapter):
                 "producing library first."
             )
         info = read_capsule(negotiated.capsule)
+        if not is_host_readable(info.device):
+            raise InteropError(
+                f"This {type(x).__name__} was asked for a host copy (dl_device=CPU) but exported "
+                f"{_device(info.device)} memory. Copy it to the host with the producing library.")
+        if not info.copied:
+            # the capsule, not the claim, is trusted: without IS_COPIED this may be the
+            # producer's own host memory, so copy=True still makes its own copy
+            return CapsuleArray(negotiated.capsule, info), self, None
         return (CapsuleArray(negotiated.capsule, info), self,
                 f"the data was on {_device(pair)}: the producer copied it to host memory")
 

@@ -31,6 +31,16 @@ class BufferAdapter(Adapter):
         except TypeError:
             return False
 
+    def owns_instance(self, x: object) -> bool:
+        """Protocols a type does not show: an instance ``__array_interface__``, ctypes arrays."""
+        if hasattr(x, "__array_interface__"):
+            return True
+        try:
+            memoryview(x)  # type: ignore[arg-type]
+        except TypeError:
+            return False
+        return True
+
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         try:
             view = np.asarray(x)
@@ -63,6 +73,11 @@ class PythonAdapter(Adapter):
                 f"This {type(x).__name__} is not a rectangular nest of numbers, so it is not an "
                 f"array: {exc}"
             ) from exc
+        if array.dtype.kind in "US" and not _only(x, str if array.dtype.kind == "U" else bytes):
+            raise NotAnArrayError(
+                f"This {type(x).__name__} mixes strings with other values; NumPy would turn "
+                "every value into a string. Convert the values to one kind first."
+            )
         if array.dtype == object:
             raise NotAnArrayError(
                 f"This {type(x).__name__} holds values that are not numbers of one kind "
@@ -76,6 +91,13 @@ class PythonAdapter(Adapter):
 
     def device_of(self, x: Any) -> Device:
         return CPU
+
+
+def _only(x: Any, kind: type) -> bool:
+    """True when every leaf of a nest of lists/tuples is a ``kind`` (str or bytes)."""
+    if isinstance(x, list | tuple):
+        return all(_only(item, kind) for item in x)
+    return isinstance(x, kind)
 
 
 def _is_buffer(tp: type) -> bool:

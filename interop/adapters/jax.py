@@ -41,6 +41,7 @@ _HOST_VIEW: Native = (_host_view_checked if speedups is None else
 class JaxAdapter(Adapter):
     name = "jax"
     target_modules = ("jax", "jax.numpy")
+    immutable = True  # JAX may alias read-only host memory and never expects a write
     holds_read_only = True  # JAX arrays are immutable
     compact_only = True
     dlpack_versioned = False
@@ -92,6 +93,9 @@ class JaxAdapter(Adapter):
         """dtype and placement: JAX arrays are always compact, never flagged read-only."""
         return (x.dtype, x.sharding, x.size == 0)
 
+    def would_copy(self, pointer: int) -> bool:
+        return self.cpu_only and pointer % 64 != 0  # XLA's CPU client aliases aligned memory
+
     def settings_key(self) -> Any:
         return jax.config.jax_enable_x64  # decides which dtypes JAX holds
 
@@ -120,6 +124,10 @@ class JaxAdapter(Adapter):
         )
 
     def from_dlpack(self, producer: Any) -> Any:
+        info = getattr(producer, "info", None)
+        if info is not None and info.null_deleter:
+            # DLPack allows a NULL deleter; jaxlib aborts the process on one: copy instead
+            return jnp.array(np.from_dlpack(producer), copy=True)
         return jax.dlpack.from_dlpack(producer)
 
     def from_numpy(self, array: np.ndarray) -> Any:

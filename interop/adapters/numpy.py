@@ -9,7 +9,7 @@ import numpy as np
 from .._accel import speedups
 from .._adapter import Adapter, ArrayInfo, Request
 from .._devices import CPU, Device
-from .._dtypes import numpy_name
+from .._dtypes import describe_numpy_dtype
 from .._errors import InteropError
 from .._layout import layout_bits
 
@@ -46,8 +46,8 @@ class NumpyAdapter(Adapter):
 
     def describe(self, x: Any) -> ArrayInfo:
         return ArrayInfo(
-            dtype=numpy_name(x.dtype), shape=x.shape, strides=x.strides, itemsize=x.itemsize,
-            read_only=not x.flags.writeable, byteswapped=not x.dtype.isnative,
+            dtype=describe_numpy_dtype(x.dtype), shape=x.shape, strides=x.strides,
+            itemsize=x.itemsize, read_only=not x.flags.writeable, byteswapped=not x.dtype.isnative,
         )
 
     def route_key(self, x: Any) -> Any:

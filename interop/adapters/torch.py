@@ -100,7 +100,7 @@ class TorchAdapter(Adapter):
         layout = 0 if x.is_contiguous() else layout_bits(
             tuple(x.shape), tuple(x.stride()), 1)
         return (x.dtype, x.device, x.layout, x.requires_grad, x.is_conj(), x.is_neg(), layout,
-                x.numel() == 0)
+                x.numel() == 0, x._is_zerotensor())
 
     def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
         """``Tensor.numpy`` and ``torch.from_numpy``: exact where they succeed.
@@ -229,6 +229,10 @@ def _refuse_exotic(x: Any) -> None:
                            "x.dequantize() or x.int_repr() first.")
     if x.device.type == "meta":
         raise InteropError("This torch tensor is on the 'meta' device and has no data to convert.")
+    if x._is_zerotensor():
+        raise InteropError("This torch tensor is a ZeroTensor: it has no memory, so there is "
+                           "nothing to share (its DLPack export would point at garbage). Call "
+                           "torch.zeros_like(x) to materialise it first.")
 
 
 def _device(d: torch.device) -> Device:
