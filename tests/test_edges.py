@@ -364,3 +364,14 @@ def test_cycles_and_ragged_lists_raise_interop_errors() -> None:
         interop.to_each(loop, "numpy")
     with pytest.raises(interop.InteropError):
         interop.like([[1], [2, 3]], np.zeros(1))
+
+
+@pytest.mark.skipif(os.environ.get("INTEROP_NO_SPEEDUPS") == "1",
+                    reason="this is the pure-Python run already")
+def test_every_edge_holds_on_the_pure_python_path() -> None:
+    """The same module with the C extension switched off (``INTEROP_NO_SPEEDUPS=1``)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         str(Path(__file__))], capture_output=True, text=True, timeout=600, check=False,
+        cwd=HERE.parent, env={**os.environ, "INTEROP_NO_SPEEDUPS": "1"})
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
