@@ -123,6 +123,9 @@ class Adapter:
     dlpack_versioned: ClassVar[bool] = True
     #: The target may copy on import even when asked to share (JAX alignment).
     may_copy_on_import: ClassVar[bool] = False
+    #: The target's ``from_dlpack`` calls ``__dlpack__(stream=S)`` with the stream *it*
+    #: will read on (JAX): device hand-offs give it a producer that forwards S.
+    consumer_names_stream: ClassVar[bool] = False
 
     # -- detection -----------------------------------------------------------------
     def owns(self, tp: type) -> bool:
@@ -169,6 +172,13 @@ class Adapter:
         info = self.describe(x)
         return (info.dtype, info.device, info.read_only, info.byteswapped, info.value_hazards,
                 info.requires_grad, info.input_copied, layout_key(info))
+
+    def producer_stream(self, handle: int | None) -> int | None:
+        """The stream value this framework's ``__dlpack__`` accepts for ``handle``.
+
+        The default passes it on; JAX takes no ``-1`` (``NO_SYNC`` becomes ``None``).
+        """
+        return handle
 
     def would_copy(self, pointer: int) -> bool:
         """True when importing memory at ``pointer`` would copy it (JAX: unaligned host memory).

@@ -64,12 +64,39 @@ def _dlpack(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
             return dst.from_dlpack(x)
         producer = src.dlpack_producer(x)
         pair = device_of(producer)
+        if not host and dst.consumer_names_stream:
+            return dst.from_dlpack(StreamForwarder(src, x, producer, pair, stream=stream,
+                                                   versioned=dst.dlpack_versioned))
         consumer = None if host else dst.current_stream(plan.device)
         with src.export_context(x):
-            negotiated = negotiate(producer, stream=resolve_stream(stream, pair, consumer),
-                                   versioned=dst.dlpack_versioned)
+            handle = src.producer_stream(resolve_stream(stream, pair, consumer))
+            negotiated = negotiate(producer, stream=handle, versioned=dst.dlpack_versioned)
         return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
     return run
+
+
+class StreamForwarder:
+    """The producer handed to a consumer that names its own stream (JAX on a GPU).
+
+    ``jax.dlpack.from_dlpack`` calls ``__dlpack__(stream=S)`` with the stream it will read
+    on; S (or the caller's ``stream=``, which wins) goes on to the real producer, so the
+    producer's pending work is ordered before JAX's, not before the legacy stream.
+    """
+
+    def __init__(self, src: Adapter, x: Any, producer: Any, pair: tuple[int, int], *,
+                 stream: Any, versioned: bool) -> None:
+        self._src, self._x, self._producer, self._pair = src, x, producer, pair
+        self._stream, self._versioned = stream, versioned
+
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None,
+                   dl_device: Any = None, copy: Any = None) -> Any:
+        wanted = self._stream if self._stream is not None else stream
+        with self._src.export_context(self._x):
+            handle = self._src.producer_stream(resolve_stream(wanted, self._pair, None))
+            return negotiate(self._producer, stream=handle, versioned=self._versioned).capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._pair
 
 
 def _versioned(x: Any) -> bool:

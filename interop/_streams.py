@@ -8,6 +8,11 @@ interop always passes an explicit value, never relying on a producer's default
 Values (DLPack / array API): CUDA ``1`` legacy default stream, ``2`` per-thread
 default, ``0`` forbidden, ``-1`` no synchronisation, anything else a
 ``cudaStream_t``; ROCm ``0`` default, ``1``/``2`` forbidden; CPU only ``None``.
+
+Frameworks report their default stream as handle 0 (``torch.cuda.current_stream()``
+on the default stream, ``cupy.cuda.Stream.null``): on CUDA that is the legacy default
+stream, so a consumer's stream or a stream *object* whose handle is 0 is sent as 1.
+Only a bare ``stream=0`` from the caller is refused as ambiguous.
 """
 
 from __future__ import annotations
@@ -70,8 +75,12 @@ def resolve_stream(stream: Any, producer_device: tuple[int, int],
     rocm = kind == DLDeviceType.ROCM
     if stream is None:
         handle = consumer_stream if consumer_stream is not None else (0 if rocm else 1)
+        if handle == 0 and not rocm:
+            handle = 1  # a framework's default stream is CUDA's legacy stream (torch says 0)
     else:
         handle = stream_handle(stream)
+        if handle == 0 and not rocm and not isinstance(stream, int):
+            handle = 1  # torch.cuda.default_stream(), cupy.cuda.Stream.null: the legacy stream
     _check(handle, rocm)
     return handle
 

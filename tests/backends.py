@@ -93,8 +93,8 @@ def make(backend: Backend, a: np.ndarray) -> Any:
         import jax
         import jax.numpy as jnp
 
-        arr = jnp.array(a)
-        return jax.device_put(arr, jax.devices("gpu")[0]) if backend.gpu else arr
+        where = jax.devices("gpu")[0] if backend.gpu else jax.devices("cpu")[0]
+        return jax.device_put(jnp.asarray(a), where)  # never JAX's default device
     if backend.name == "array_api_strict":
         import array_api_strict as xps
 

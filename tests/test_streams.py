@@ -209,3 +209,69 @@ def test_pinned_and_managed_memory_is_read_without_a_copy(device: tuple[int, int
     out = interop.to_numpy(FakeDeviceProducer(source, device))
     assert np.shares_memory(out, source)
     assert interop.explain(FakeDeviceProducer(source, device), "numpy").zero_copy
+
+
+# -- consumers that behave like the real ones (what the first GPU run would have hit) -----------
+
+class TorchLikeConsumer(FakeGpuAdapter):
+    """Like torch: the default stream's handle is 0 (``current_stream().cuda_stream``)."""
+
+    name = "torchlike"
+    stream = 0
+
+
+class JaxLikeConsumer(FakeGpuAdapter):
+    """Like ``jax.dlpack.from_dlpack``: passes the stream *it* reads on, reads legacy capsules."""
+
+    name = "jaxlike"
+    stream = None
+    wanted = 0x5EED
+    dlpack_versioned = False
+    consumer_names_stream = True
+
+    def current_stream(self, device: interop.Device) -> int | None:
+        return self.wanted  # what get_stream_for_external_ready_events() reports
+
+    def from_dlpack(self, producer: Any) -> Any:
+        capsule = producer.__dlpack__(stream=self.wanted)
+        assert _dlpack.capsule_name(capsule) == "dltensor", "JAX reads legacy capsules only"
+        return FakeDeviceArray(capsule, producer.__dlpack_device__())
+
+
+@pytest.fixture(params=[TorchLikeConsumer, JaxLikeConsumer], ids=["torch-like", "jax-like"])
+def realistic(request: pytest.FixtureRequest) -> Any:
+    adapter = request.param()
+    interop.register(adapter)
+    yield adapter
+    interop.unregister(adapter.name)
+
+
+def test_default_stream_zero_means_the_legacy_stream(realistic: Any) -> None:
+    p = _producer()
+    interop.to(p, realistic.name)
+    expected = 1 if isinstance(realistic, TorchLikeConsumer) else JaxLikeConsumer.wanted
+    assert p.stream == expected, "torch's 0 is CUDA's legacy stream; JAX names its own"
+
+
+def test_jax_like_consumers_get_legacy_capsules_on_the_stream_they_name() -> None:
+    adapter = JaxLikeConsumer()
+    interop.register(adapter)
+    try:
+        p = _producer()
+        interop.to(p, "jaxlike")
+        assert p.calls[-1]["stream"] == JaxLikeConsumer.wanted
+        assert p.calls[-1]["max_version"] is None
+        interop.to(p, "jaxlike", stream=77)  # the caller's stream wins
+        assert p.stream == 77
+    finally:
+        interop.unregister("jaxlike")
+
+
+@pytest.mark.parametrize("default", [
+    types.SimpleNamespace(cuda_stream=0),  # torch.cuda.default_stream()
+    types.SimpleNamespace(ptr=0),  # cupy.cuda.Stream.null
+], ids=["torch-default", "cupy-null"])
+def test_default_stream_objects_mean_the_legacy_stream(gpu_target: Any, default: Any) -> None:
+    p = _producer()
+    interop.to(p, "fakegpu", stream=default)
+    assert p.stream == 1

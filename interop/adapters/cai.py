@@ -58,6 +58,8 @@ class CudaArrayInterfaceAdapter(Adapter):
 
     def coerce(self, x: Any, request: Request) -> tuple[Any, Adapter, str | None]:
         """Order the producer's stream before the consumer's, then import natively."""
+        if request.explaining:  # metadata only: no event, no import
+            return x, self, None
         target = request.target
         if target.name not in ("cupy", "torch"):
             target = _load_gpu_consumer(request)

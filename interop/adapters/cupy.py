@@ -95,7 +95,7 @@ class CupyAdapter(Adapter):
 
     def current_stream(self, device: Device) -> int | None:
         with cupy.cuda.Device(device.index or 0):
-            return int(cupy.cuda.get_current_stream().ptr) or 1
+            return int(cupy.cuda.get_current_stream().ptr)  # 0: the default stream
 
     def data_pointer(self, x: Any) -> int | None:
         return int(x.data.ptr)

@@ -151,7 +151,8 @@ class DLPackAdapter(CapsuleAdapter):
             return self._to_host(x, pair, request)
         consumer_stream = None if target.is_host else request.target.current_stream(target)
         stream = resolve_stream(request.stream, pair, consumer_stream)
-        negotiated = negotiate(x, stream=stream, copy=False if request.copy is False else None)
+        negotiated = negotiate(x, stream=stream, copy=False if request.copy is False else None,
+                               versioned=request.target.dlpack_versioned)
         return self._checked(negotiated, request), self, None
 
     def _checked(self, negotiated: Any, request: Request) -> CapsuleArray:
@@ -172,8 +173,10 @@ class DLPackAdapter(CapsuleAdapter):
                 f"copy=False, but the data is on {_device(pair)} and the result must be in host "
                 "memory. Pass copy=None to allow the device-to-host copy."
             )
-        stream = None if request.stream is None else resolve_stream(request.stream, pair, None)
-        negotiated = negotiate(x, stream=stream, copy=True, dl_device=CPU.dlpack)
+        if request.stream is not None:
+            resolve_stream(request.stream, pair, None)  # still refuse a stream that is wrong
+        # DLPack allows only stream=None with dl_device=CPU: the producer orders its own copy
+        negotiated = negotiate(x, stream=None, copy=True, dl_device=CPU.dlpack)
         if not negotiated.honoured:
             raise InteropError(
                 f"This {type(x).__name__} holds {_device(pair)} memory and its __dlpack__ is too "

@@ -38,10 +38,23 @@ _HOST_VIEW: Native = (_host_view_checked if speedups is None else
                    speedups.DtypeGuard(np.asarray, _KNOWN, RouteFallback, np.ndarray))
 
 
+def _cpu() -> Any:
+    return jax.devices("cpu")[0]
+
+
+def _aligned_empty(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
+    """An uninitialised C-ordered array whose data starts on a 64-byte boundary."""
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
 class JaxAdapter(Adapter):
     name = "jax"
     target_modules = ("jax", "jax.numpy")
     immutable = True  # JAX may alias read-only host memory and never expects a write
+    consumer_names_stream = True  # jax.dlpack.from_dlpack passes the stream it reads on
     holds_read_only = True  # JAX arrays are immutable
     compact_only = True
     dlpack_versioned = False
@@ -93,6 +106,17 @@ class JaxAdapter(Adapter):
         """dtype and placement: JAX arrays are always compact, never flagged read-only."""
         return (x.dtype, x.sharding, x.size == 0)
 
+    def current_stream(self, device: Device) -> int | None:
+        """The stream XLA reads external buffers on (XLA streams ignore the legacy stream)."""
+        if device.is_host:
+            return None
+        found = jax.devices("gpu")[device.index or 0]
+        ready = getattr(found, "get_stream_for_external_ready_events", None)
+        return None if ready is None else int(ready())
+
+    def producer_stream(self, handle: int | None) -> int | None:
+        return None if handle == -1 else handle  # JAX's __dlpack__ knows no "no sync"
+
     def would_copy(self, pointer: int) -> bool:
         return self.cpu_only and pointer % 64 != 0  # XLA's CPU client aliases aligned memory
 
@@ -127,19 +151,23 @@ class JaxAdapter(Adapter):
         info = getattr(producer, "info", None)
         if info is not None and info.null_deleter:
             # DLPack allows a NULL deleter; jaxlib aborts the process on one: copy instead
-            return jnp.array(np.from_dlpack(producer), copy=True)
+            return jax.device_put(np.array(np.from_dlpack(producer)), _cpu())
         return jax.dlpack.from_dlpack(producer)
 
     def from_numpy(self, array: np.ndarray) -> Any:
         exportable = numpy_name(array.dtype) not in EXTENDED and array.flags.writeable
         if exportable and is_compact(array.shape, array.strides, array.itemsize):
             return jax.dlpack.from_dlpack(array)  # aliases when 64-byte aligned
-        return jax.device_put(array)
+        return jax.device_put(array, _cpu())  # host data stays on the host, even beside a GPU
 
     def copy_from_numpy(self, view: np.ndarray) -> Any:
-        if not view.dtype.isnative:  # JAX refuses non-native byte order: swap while copying
-            return self.from_numpy(view.astype(view.dtype.newbyteorder("=")))
-        return jnp.array(view, copy=True)
+        """One copy, into 64-byte aligned memory that JAX then aliases (no second copy)."""
+        dtype = view.dtype.newbyteorder("=") if not view.dtype.isnative else view.dtype
+        if numpy_name(dtype) in EXTENDED:  # NumPy cannot export these through DLPack
+            return jax.device_put(np.array(view, dtype=dtype, order="C"), _cpu())  # keeps 0-d
+        out = _aligned_empty(view.shape, dtype)
+        np.copyto(out, view, casting="no" if view.dtype.isnative else "equiv")
+        return jax.dlpack.from_dlpack(out)
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
         target = jax.devices("gpu")[device.index or 0]

@@ -174,6 +174,13 @@ class TorchAdapter(Adapter):
         return x.detach().resolve_conj().resolve_neg().clone(
             memory_format=torch.contiguous_format)
 
+    def producer_stream(self, handle: int | None) -> int | None:
+        if handle == 2:
+            raise InteropError(
+                "torch cannot export to CUDA's per-thread default stream (stream=2). Pass the "
+                "consumer's stream object instead (e.g. cupy.cuda.get_current_stream()).")
+        return handle
+
     def current_stream(self, device: Device) -> int | None:
         if device.kind != "cuda":
             return None
