@@ -8,7 +8,10 @@ an empty array has no layout at all: both are ignored here.
 
 from __future__ import annotations
 
-__all__ = ["NEGATIVE", "NONCOMPACT", "ODD", "c_strides", "is_compact", "layout_bits"]
+from typing import Any
+
+__all__ = ["NEGATIVE", "NONCOMPACT", "ODD", "c_strides", "is_compact", "layout_bits",
+           "native_contiguous"]
 
 #: A stride is negative (some frameworks cannot represent it).
 NEGATIVE = 1
@@ -56,3 +59,17 @@ def layout_bits(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int)
     if not is_compact(shape, strides, itemsize):
         bits |= NONCOMPACT
     return bits
+
+
+def native_contiguous(view: Any) -> Any:
+    """A C-ordered, native-byte-order NumPy array of ``view``'s values (a copy only if needed).
+
+    Host-to-device copies hand this to the framework: none of them takes non-native byte
+    order, and ``np.ascontiguousarray`` would turn a 0-d array into a 1-d one.
+    """
+    import numpy as np
+
+    dtype = view.dtype if view.dtype.isnative else view.dtype.newbyteorder("=")
+    if view.flags.c_contiguous and dtype is view.dtype:
+        return view
+    return np.array(view, dtype=dtype, order="C")

@@ -170,6 +170,8 @@ def expected_sharing(x: Any, source: Backend, target: Backend) -> bool | None:
     strides, itemsize, read_only, swapped, size = _source_memory(x, source)
     if size == 0:
         return None
+    if source.gpu != target.gpu:  # a device change is always a copy (numpy/torch -> cupy...)
+        return False
     if target.name == "numpy":
         return True
     # a size-1 dimension's stride addresses nothing: NumPy and torch ignore it (so do we)

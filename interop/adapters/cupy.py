@@ -14,7 +14,8 @@ import numpy as np
 from .._adapter import Adapter, ArrayInfo
 from .._devices import Device
 from .._dtypes import numpy_name
-from .._errors import UnsupportedDeviceError
+from .._errors import UnsupportedDeviceError, UnsupportedDtypeError
+from .._layout import native_contiguous
 
 __all__ = ["CupyAdapter", "device_count"]
 
@@ -54,6 +55,12 @@ class CupyAdapter(Adapter):
     def device_of(self, x: Any) -> Device:
         return Device("cuda", int(x.device.id))
 
+    def check_dtype(self, dtype: str) -> None:
+        """CuPy has no float8 (and bfloat16 only through ml_dtypes): refuse before copying."""
+        if dtype.startswith("float8"):
+            raise UnsupportedDtypeError(f"CuPy has no {dtype} dtype; keep the data in torch "
+                                        "or JAX, or view it as uint8 first.")
+
     def check_device(self, device: Device) -> Device:
         count = device_count()
         index = (int(cupy.cuda.runtime.getDevice()) if count and device.index is None
@@ -85,9 +92,10 @@ class CupyAdapter(Adapter):
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
         # cupy.from_dlpack refuses host memory: copy explicitly, on the requested stream
+        host = native_contiguous(view)  # cupy takes native byte order only
         with cupy.cuda.Device(device.index or 0):
-            out = cupy.empty(view.shape, dtype=view.dtype)
-            out.set(np.ascontiguousarray(view), stream=_stream(stream))
+            out = cupy.empty(host.shape, dtype=host.dtype)
+            out.set(host, stream=_stream(stream))
             return out
 
     def device_clone(self, x: Any) -> Any:

@@ -18,7 +18,7 @@ from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
 from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_name
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
-from .._layout import c_strides, is_compact
+from .._layout import c_strides, is_compact, native_contiguous
 
 __all__ = ["JaxAdapter"]
 
@@ -171,7 +171,7 @@ class JaxAdapter(Adapter):
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
         target = jax.devices("gpu")[device.index or 0]
-        return jax.device_put(np.ascontiguousarray(view), target)
+        return jax.device_put(native_contiguous(view), target)
 
     def to_host(self, x: Any, stream: Any) -> np.ndarray:
         return np.array(jax.device_get(x))

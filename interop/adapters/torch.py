@@ -18,7 +18,7 @@ from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
 from .._dtypes import EXTENDED, numpy_dtype, numpy_name, same_width_uint
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
-from .._layout import c_strides, layout_bits
+from .._layout import c_strides, layout_bits, native_contiguous
 
 __all__ = ["TorchAdapter"]
 
@@ -159,7 +159,7 @@ class TorchAdapter(Adapter):
         return out
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
-        host = self.from_numpy(np.ascontiguousarray(view))
+        host = self.from_numpy(native_contiguous(view))
         target = torch.device("cuda", device.index)
         with _stream_context(stream, target):
             return host.to(target)  # pageable source: the copy completes before returning
