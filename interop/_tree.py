@@ -34,6 +34,7 @@ __all__ = ["is_array", "like", "to_each", "via"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 #: Types that are never arrays and never containers (exact types: np.float64 subclasses float).
 _PLAIN = frozenset({str, bytes, bytearray, memoryview, int, float, complex, bool, type(None)})
@@ -236,13 +237,14 @@ def _walk(walker: _Walker, tree: Any) -> Any:
         raise
 
 
-def like(x: Any, ref: Any, /, *, copy: bool | None = None) -> Any:
+def like(x: Any, ref: T, /, *, copy: bool | None = None) -> T:
     """Convert ``x`` to the framework and device of the array ``ref``.
 
     ``interop.to(x, interop.framework(ref), device=interop.device(ref), copy=copy)``,
     but a conversion that stays on the device keeps ``interop.to``'s fast route.
     """
-    return _like(x, ref, check_copy(copy))
+    result: T = _like(x, ref, check_copy(copy))
+    return result
 
 
 @interop_errors_only

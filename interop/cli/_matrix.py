@@ -112,6 +112,9 @@ def check_pair(src: arrays.Endpoint, dst: arrays.Endpoint, ref: np.ndarray,
     row.route = plan.route.value
     row.status, row.why = _sharing(plan, x, result, src)
     got = arrays.read(result)
+    if src.name == "python" and got.dtype != expected.dtype and got.dtype.kind == "i" \
+            and np.array_equal(got.astype(expected.dtype), expected):
+        expected = got  # Python ints become int32 for a target without int64 (JAX, x64 off)
     if not arrays.same_bits(got, expected):
         row.status = "WRONG VALUES"
         row.why = f"expected {expected.dtype}{expected.shape}, got {got.dtype}{got.shape}"

@@ -61,3 +61,8 @@ class MyAdapter(interop.Adapter):
 def check_register() -> None:
     interop.register(MyAdapter(), replace=True)
     interop.register(MyAdapter)  # type: ignore[arg-type]
+
+
+def check_helpers(x: Any, t: torch.Tensor) -> None:
+    assert_type(interop.to_numpy(x), NDArray[Any])
+    assert_type(interop.like(x, t), torch.Tensor)  # the type of ref
