@@ -57,9 +57,7 @@ def zero_copy_cases() -> dict[str, tuple[Any, str, dict[str, Callable[[], object
                                               "np.from_dlpack": partial(np.from_dlpack, j)})
         if torch is not None:
             cases["torch -> jax"] = (t, "jax", {"jnp.from_dlpack": partial(jnp.from_dlpack, t)})
-            # not torch.asarray: it reads JAX's buffer protocol and flattens the shape
-            cases["jax -> torch"] = (j, "torch", {
-                "torch.from_dlpack": partial(torch.from_dlpack, j)})
+            # jax -> torch copies since JAX arrays count as read-only: see keyword_cases
     return cases
 
 
@@ -105,6 +103,17 @@ def keyword_cases() -> dict[str, tuple[Callable[[], object], Callable[[], object
         "torch -> numpy device='cpu'": (partial(interop.to, t, "numpy", device="cpu"), plain_tn),
         "numpy -> torch copy=True": (partial(interop.to, a, "torch", copy=True),
                                      lambda: torch.from_numpy(a.copy())),
+    })
+    try:
+        import jax.numpy as jnp
+    except ImportError:
+        return cases
+    j = jnp.asarray(a)
+    cases.update({  # JAX arrays are immutable: torch gets a copy, or an explicit alias
+        "jax -> torch (a copy)": (partial(interop.to, j, "torch"),
+                                  lambda: torch.from_numpy(np.array(j))),
+        "jax -> torch unsafe_alias": (partial(interop.unsafe_alias, j, "torch"),
+                                      partial(torch.from_dlpack, j)),
     })
     return cases
 

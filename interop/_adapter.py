@@ -123,6 +123,9 @@ class Adapter:
     dlpack_versioned: ClassVar[bool] = True
     #: The target may copy on import even when asked to share (JAX alignment).
     may_copy_on_import: ClassVar[bool] = False
+    #: ``route_key`` costs about as little as a dict lookup (NumPy's, in C): remembered
+    #: routes are then always keyed, even where a native call exists.
+    cheap_route_key: ClassVar[bool] = False
     #: The target's ``from_dlpack`` calls ``__dlpack__(stream=S)`` with the stream *it*
     #: will read on (JAX): device hand-offs give it a producer that forwards S.
     consumer_names_stream: ClassVar[bool] = False
@@ -179,6 +182,13 @@ class Adapter:
         The default passes it on; JAX takes no ``-1`` (``NO_SYNC`` becomes ``None``).
         """
         return handle
+
+    def copies_from_hub(self, dtype: str) -> str | None:
+        """Why importing a host NumPy array of ``dtype`` must copy (``None``: it shares).
+
+        JAX takes NumPy memory through DLPack, which NumPy cannot export for ml_dtypes types.
+        """
+        return None
 
     def would_copy(self, pointer: int) -> bool:
         """True when importing memory at ``pointer`` would copy it (JAX: unaligned host memory).

@@ -186,13 +186,18 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
 def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | None, *,
           native: Any, run: Any) -> None:
     tp = type(source.array)
+    src = source.adapter
     if plan.kind is RouteKind.IDENTITY and device is None:
         remember(copy, target, device, tp, identity=True)
-    elif native is not None:
+    elif native is not None and not src.cheap_route_key:
         remember(copy, target, device, tp, native=native)
     else:
-        key = _route_key(source.adapter, resolve_target(target))
-        remember(copy, target, device, tp, key=key, route_key=key(source.array), run=run)
+        # a cheap key (NumPy's, read in C) picks a route per kind of value, so writable,
+        # read-only, strided and float8 arrays of one type each keep their own; the native
+        # call serves the key it succeeded for, exactly as it did here
+        key = _route_key(src, resolve_target(target))
+        remember(copy, target, device, tp, key=key, route_key=key(source.array),
+                 run=native if native is not None else run)
 
 
 _KEYS: dict[tuple[Adapter, Adapter], Callable[[Any], Hashable]] = {}

@@ -22,6 +22,8 @@ __all__ = ["MAX_VERSION", "CapsuleInfo", "CapsuleProducer", "negotiate", "read_c
 MAX_VERSION = (1, 1)
 READ_ONLY_FLAG = 1 << 0
 IS_COPIED_FLAG = 1 << 1
+#: One sub-byte value per byte (DLPack 1.1); without it, sub-byte data is packed.
+SUBBYTE_PADDED_FLAG = 1 << 2
 _NEW_KEYWORDS = ("max_version", "dl_device", "copy")
 
 
@@ -137,7 +139,8 @@ def _info(t: _DLTensor, *, versioned: bool, version: tuple[int, int], flags: int
                            f"0 to {MAX_NDIM}. The producer exported a corrupt capsule.")
     if t.ndim and not t.shape:
         raise InteropError("This DLPack capsule has dimensions but no shape array (NULL).")
-    dtype = from_dlpack_code(t.dtype.code, t.dtype.bits, t.dtype.lanes)
+    dtype = from_dlpack_code(t.dtype.code, t.dtype.bits, t.dtype.lanes,
+                             padded=bool(flags & SUBBYTE_PADDED_FLAG))
     _device_check(t.device.device_type)
     itemsize = max(t.dtype.bits // 8, 1)
     shape = tuple(int(t.shape[i]) for i in range(t.ndim))

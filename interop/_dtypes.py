@@ -1,8 +1,15 @@
 """Canonical dtype names and their DLPack codes.
 
 Adapters translate their own dtype objects to these names, so that planning
-compares plain strings and never imports a framework.  NumPy has no bfloat16
-or float8: ``ml_dtypes`` (an optional extra) supplies them.
+compares plain strings and never imports a framework.  NumPy has no bfloat16,
+float8, float6, float4 or sub-byte integers: ``ml_dtypes`` (an optional extra)
+supplies them, one value per byte.
+
+DLPack 1.1 codes: kDLFloat8_e3m4 (7) ... kDLFloat8_e8m0fnu (14), kDLFloat6_e2m3fn (15),
+kDLFloat6_e3m2fn (16), kDLFloat4_e2m1fn (17); sub-byte integers are kDLInt/kDLUInt with
+bits 4 or 2.  Sub-byte data is *packed* (little bit-endian) unless the versioned flag
+``IS_SUBBYTE_TYPE_PADDED`` says one value per byte; interop reads one-per-byte data only
+(what ml_dtypes and JAX hold) and never reinterprets one as the other.
 """
 
 from __future__ import annotations
@@ -23,12 +30,19 @@ DLPACK_CODES: dict[str, tuple[int, int]] = {
     "float16": (2, 16), "float32": (2, 32), "float64": (2, 64),
     "bfloat16": (4, 16),
     "complex64": (5, 64), "complex128": (5, 128),
-    "float8_e4m3fn": (10, 8), "float8_e5m2": (12, 8),
+    "float8_e3m4": (7, 8), "float8_e4m3": (8, 8), "float8_e4m3b11fnuz": (9, 8),
+    "float8_e4m3fn": (10, 8), "float8_e4m3fnuz": (11, 8), "float8_e5m2": (12, 8),
+    "float8_e5m2fnuz": (13, 8), "float8_e8m0fnu": (14, 8),
+    "float6_e2m3fn": (15, 6), "float6_e3m2fn": (16, 6), "float4_e2m1fn": (17, 4),
+    "int4": (0, 4), "uint4": (1, 4), "int2": (0, 2), "uint2": (1, 2),
 }
 _NAME_OF_CODE = {v: k for k, v in DLPACK_CODES.items()}
 
+#: Formats narrower than a byte: stored one value per byte by ml_dtypes and JAX.
+SUB_BYTE = frozenset(name for name, (_, bits) in DLPACK_CODES.items() if bits < 8)
 #: Dtypes NumPy only knows through ml_dtypes.
-EXTENDED = frozenset({"bfloat16", "float8_e4m3fn", "float8_e5m2"})
+EXTENDED = frozenset({"bfloat16", *(n for n in DLPACK_CODES if n.startswith("float") and
+                                    DLPACK_CODES[n][1] <= 8)}) | SUB_BYTE
 #: 64-bit dtypes that JAX narrows unless x64 is enabled.
 WIDE = frozenset({"int64", "uint64", "float64", "complex128"})
 
@@ -118,16 +132,32 @@ def numpy_dtype(name: str) -> np.dtype[Any]:
     return extended
 
 
-def from_dlpack_code(code: int, bits: int, lanes: int) -> str:
-    """The canonical name of a DLPack ``(code, bits, lanes)`` triple."""
+def from_dlpack_code(code: int, bits: int, lanes: int, padded: bool = False) -> str:
+    """The canonical name of a DLPack ``(code, bits, lanes)`` triple.
+
+    ``padded``: the capsule's ``IS_SUBBYTE_TYPE_PADDED`` flag (one sub-byte value per byte).
+    """
     name = _NAME_OF_CODE.get((code, bits))
+    if code == 17 and bits == 4 and lanes == 2:
+        raise UnsupportedDtypeError(
+            "This capsule holds float4_e2m1fn_x2 (two float4 values packed in each byte, "
+            "torch's format); NumPy and JAX hold float4_e2m1fn one value per byte. Unpack it "
+            "in torch first (e.g. view it as uint8 and split the nibbles).")
     if name is None or lanes != 1:
         raise UnsupportedDtypeError(
             f"DLPack dtype (code={code}, bits={bits}, lanes={lanes}) is not supported by interop."
         )
+    if name in SUB_BYTE and not padded:
+        raise UnsupportedDtypeError(
+            f"This capsule holds {name} packed ({bits} bits per value, several in a byte); "
+            "interop exchanges sub-byte formats one value per byte (the DLPack flag "
+            "IS_SUBBYTE_TYPE_PADDED), as ml_dtypes and JAX store them. Unpack it first.")
     return name
 
 
 def same_width_uint(name: str) -> str:
-    """The unsigned integer dtype with the width of ``name``; used to bit-cast extended dtypes."""
-    return f"uint{DLPACK_CODES[name][1]}"
+    """The unsigned integer dtype of ``name``'s storage; used to bit-cast extended dtypes.
+
+    Sub-byte formats are stored one value per byte, so their storage is ``uint8``.
+    """
+    return f"uint{max(DLPACK_CODES[name][1], 8)}"

@@ -188,6 +188,8 @@ def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device,
         reasons.append(f"the source memory is {what} and {dst.name} arrays are writable, so "
                        "sharing would let writes through")
     reasons.extend(layout_reasons(info, dst))
+    if src.host_hub and (why := dst.copies_from_hub(info.dtype)):
+        reasons.append(why)
     return reasons
 
 

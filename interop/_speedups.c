@@ -780,7 +780,9 @@ layout_bits(PyArrayObject *a)
 
 /* NumpyKey(ndarray)(x) -> (dtype, bits): the dtype (byte order included), writability,
  * emptiness and, for arrays that are not C-contiguous, the same stride facts as
- * interop._layout.layout_bits.  `ndarray` is numpy.ndarray, whose struct it reads. */
+ * interop._layout.layout_bits.  `ndarray` is numpy.ndarray, whose struct it reads.
+ * Dtypes without parameters are keyed by (type number, byte order) in one int; others
+ * (str, structured, datetime...) by the dtype object itself. */
 typedef struct {
     PyObject_HEAD
     PyObject *ndarray;
@@ -810,11 +812,19 @@ numpy_key_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObjec
     } else if (!(flags & NPY_ARRAY_C_CONTIGUOUS)) {
         bits |= layout_bits(a);
     }
+    PyArray_Descr *descr = PyArray_DESCR(a);
+    int num = descr->type_num;
+    if ((num >= 0 && num <= 16) || num == 23 || (num >= 256 && num < 1024)) {
+        /* a dtype without parameters (builtin numbers, legacy user types such as
+         * ml_dtypes') is its type number and byte order: one int, no allocation to hash */
+        long code = ((long)num << 16) | ((long)(unsigned char)descr->byteorder << 8) | bits;
+        return PyLong_FromLong(code);
+    }
     PyObject *number = PyLong_FromLong(bits);
     if (number == NULL) {
         return NULL;
     }
-    PyObject *key = PyTuple_Pack(2, (PyObject *)PyArray_DESCR(a), number);
+    PyObject *key = PyTuple_Pack(2, (PyObject *)descr, number);
     Py_DECREF(number);
     return key;
 }

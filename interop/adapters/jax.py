@@ -7,6 +7,7 @@ conversions are refused instead.  It aliases host memory only when it is
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -16,7 +17,7 @@ import numpy as np
 from .._accel import speedups
 from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
-from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_name
+from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_dtype, numpy_name
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, is_compact, native_contiguous
 
@@ -36,6 +37,16 @@ def _host_view_checked(x: Any) -> np.ndarray:
 #: The same check in C when the extension is used.
 _HOST_VIEW: Native = (_host_view_checked if speedups is None else
                    speedups.DtypeGuard(np.asarray, _KNOWN, RouteFallback, np.ndarray))
+
+
+@functools.cache
+def _holds(name: str) -> bool:
+    """Whether this JAX can store ``name`` arrays (a one-element probe, once per name)."""
+    try:
+        jax.device_put(np.zeros(1, dtype=numpy_dtype(name)), _cpu())
+    except Exception:  # noqa: BLE001 - XLA refuses the type: JAX cannot hold it
+        return False
+    return True
 
 
 def _cpu() -> Any:
@@ -114,6 +125,12 @@ class JaxAdapter(Adapter):
         ready = getattr(found, "get_stream_for_external_ready_events", None)
         return None if ready is None else int(ready())
 
+    def copies_from_hub(self, dtype: str) -> str | None:
+        if dtype in EXTENDED:
+            return (f"NumPy cannot export {dtype} (an ml_dtypes type) through DLPack, so JAX "
+                    "receives a copy")
+        return None
+
     def producer_stream(self, handle: int | None) -> int | None:
         return None if handle == -1 else handle  # JAX's __dlpack__ knows no "no sync"
 
@@ -124,6 +141,11 @@ class JaxAdapter(Adapter):
         return jax.config.jax_enable_x64  # decides which dtypes JAX holds
 
     def check_dtype(self, dtype: str) -> None:
+        if dtype in EXTENDED and not _holds(dtype):
+            raise UnsupportedDtypeError(
+                f"This JAX ({jax.__version__}) cannot hold {dtype} arrays (it names the type but "
+                "XLA refuses to store it). Keep the data in NumPy (ml_dtypes), or widen it "
+                "first, e.g. x.astype('float32').")
         if dtype in WIDE and not jax.config.jax_enable_x64:
             raise UnsupportedDtypeError(
                 f"JAX would silently narrow {dtype} to 32 bits because 64-bit mode is off. "

@@ -16,7 +16,7 @@ import torch
 from .._accel import speedups
 from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
-from .._dtypes import EXTENDED, numpy_dtype, numpy_name, same_width_uint
+from .._dtypes import EXTENDED, SUB_BYTE, numpy_dtype, numpy_name, same_width_uint
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, layout_bits, native_contiguous
 
@@ -29,6 +29,8 @@ _NAMES: dict[torch.dtype, str] = {
     torch.float64: "float64", torch.bfloat16: "bfloat16", torch.complex64: "complex64",
     torch.complex128: "complex128", torch.float8_e4m3fn: "float8_e4m3fn",
     torch.float8_e5m2: "float8_e5m2",
+    **{getattr(torch, n): n for n in ("float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu")
+       if hasattr(torch, n)},  # newer torch releases
 }
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 #: NumPy dtypes (native order) that torch.from_numpy takes as they are.
@@ -61,6 +63,12 @@ class TorchAdapter(Adapter):
         try:
             dtype = _NAMES[x.dtype]
         except KeyError:
+            if str(x.dtype) == "torch.float4_e2m1fn_x2":
+                raise UnsupportedDtypeError(
+                    "torch.float4_e2m1fn_x2 packs two float4 values in each byte; NumPy "
+                    "(ml_dtypes) and JAX hold float4_e2m1fn one value per byte, so nothing can "
+                    "take it as it is. Unpack it first (view as uint8, split the nibbles)."
+                ) from None
             raise UnsupportedDtypeError(
                 f"torch dtype {x.dtype} has no exact equivalent in other frameworks; convert "
                 "it first, e.g. x.to(torch.float32)."
@@ -118,8 +126,19 @@ class TorchAdapter(Adapter):
         return None
 
     def check_dtype(self, dtype: str) -> None:
-        if dtype not in _DTYPES:
-            raise UnsupportedDtypeError(f"torch has no {dtype} dtype.")
+        if dtype in _DTYPES:
+            return
+        if dtype in SUB_BYTE:
+            hint = ("torch holds float4 only packed in pairs (float4_e2m1fn_x2)"
+                    if dtype == "float4_e2m1fn" else
+                    "torch has no sub-byte formats that interop can exchange")
+            raise UnsupportedDtypeError(
+                f"torch has no {dtype} dtype ({hint}). Keep the data in NumPy (ml_dtypes) or "
+                "JAX, or widen it there first, e.g. x.astype('float32') / x.astype('int8').")
+        raise UnsupportedDtypeError(
+            f"torch has no {dtype} dtype (this torch {torch.__version__} holds "
+            f"{', '.join(sorted(n for n in _DTYPES if n.startswith('float8')))} among the "
+            "8-bit floats). Convert it first where it lives, e.g. to float32.")
 
     def check_device(self, device: Device) -> Device:
         if device.kind == "cpu":
