@@ -37,6 +37,27 @@ def minimal(session: nox.Session) -> None:
     session.run("pytest", "-n", "2", *session.posargs, env={"INTEROP_EXPECT_BACKENDS": "numpy"})
 
 
+#: Frameworks that must never share a process: importing tensorflow, then paddle, segfaults.
+TF_FRAMEWORKS = ("torch==2.13.0", "ml_dtypes", "tensorflow-cpu==2.21.*", "mlx", "mlx-cpu==0.32.4",
+                 "pandas", "xarray", "pillow")
+PADDLE_FRAMEWORKS = ("torch==2.13.0", "ml_dtypes", "paddlepaddle==3.3.1")
+
+
+@nox.session(python=PYTHON)
+def tensorflow(session: nox.Session) -> None:
+    """TensorFlow, MLX and the named sources (pandas, xarray, PIL), in their own venv."""
+    session.install(*CONSTRAINTS, "-e", ".", *TF_FRAMEWORKS, *TEST_TOOLS)
+    session.run("pytest", "-n", "2", "tests/test_tensorflow.py", "tests/test_mlx.py",
+                "tests/test_named_sources.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def paddle(session: nox.Session) -> None:
+    """PaddlePaddle in its own venv and process (never beside tensorflow)."""
+    session.install(*CONSTRAINTS, "-e", ".", *PADDLE_FRAMEWORKS, *TEST_TOOLS)
+    session.run("pytest", "-n", "2", "tests/test_paddle.py", *session.posargs)
+
+
 @nox.session(python=False)
 def gpu(session: nox.Session) -> None:
     """The GPU check in the current Python, offline (``bash benchmarks/gpu_check.sh``).

@@ -50,6 +50,16 @@ _BUILTIN: dict[str, AdapterEntry] = {
                      True),
         AdapterEntry("array_api_strict", "interop.adapters.array_api_strict:StrictAdapter",
                      "pip install array-api-strict", True),
+        AdapterEntry("tensorflow", "interop.adapters.tensorflow:TensorFlowAdapter",
+                     "pip install tensorflow-cpu", True),
+        AdapterEntry("mlx", "interop.adapters.mlx:MlxAdapter", "pip install mlx", True),
+        AdapterEntry("paddle", "interop.adapters.paddle:PaddleAdapter",
+                     "pip install paddlepaddle", True),
+        AdapterEntry("pandas", "interop.adapters.pandas:PandasAdapter", "pip install pandas",
+                     True),
+        AdapterEntry("xarray", "interop.adapters.xarray:XarrayAdapter", "pip install xarray",
+                     True),
+        AdapterEntry("pil", "interop.adapters.pil:PilAdapter", "pip install pillow", True),
     )
 }
 #: Protocol adapters, tried in order after every framework adapter.
@@ -62,7 +72,9 @@ _GENERIC_PATHS = (
 )
 #: Modules (``sys.modules`` keys) whose arrays each built-in adapter may own.
 _MODULES_OF = {"numpy": ("numpy",), "torch": ("torch",), "jax": ("jax", "jaxlib"),
-               "cupy": ("cupy",), "array_api_strict": ("array_api_strict",)}
+               "cupy": ("cupy",), "array_api_strict": ("array_api_strict",),
+               "tensorflow": ("tensorflow",), "mlx": ("mlx",), "paddle": ("paddle",),
+               "pandas": ("pandas",), "xarray": ("xarray",), "pil": ("PIL",)}
 
 #: Most types whose adapter is remembered; the table is emptied beyond it.
 MAX_TYPES = 1024

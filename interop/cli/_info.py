@@ -23,6 +23,8 @@ DISTRIBUTIONS = {
     "cupy": ("cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x", "cupy"),
     "array_api_strict": ("array-api-strict",), "ml_dtypes": ("ml_dtypes", "ml-dtypes"),
     "array_api_compat": ("array-api-compat",), "rich": ("rich",), "matplotlib": ("matplotlib",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow"), "mlx": ("mlx",), "paddle": ("paddlepaddle",),
+    "pandas": ("pandas",), "xarray": ("xarray",), "pil": ("pillow",),
 }
 EXTRAS = ("ml_dtypes", "array_api_compat", "rich", "matplotlib")
 
