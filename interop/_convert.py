@@ -26,7 +26,7 @@ from ._errors import InteropError, RouteFallback, UnsupportedDtypeError
 from ._execute import build
 from ._plan import Plan, Route, identity_plan, make_plan
 from ._registry import on_change, resolve_target
-from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, use_c_entries
+from ._remember import DEVICE_ROUTES, ROUTES, clear, native_entry, remember, use_c_entries
 
 __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 
@@ -196,8 +196,9 @@ def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | Non
         # read-only, strided and float8 arrays of one type each keep their own; the native
         # call serves the key it succeeded for, exactly as it did here
         key = _route_key(src, resolve_target(target))
+        # (a native call's refusal of a value with the same key hands it to the planner)
         remember(copy, target, device, tp, key=key, route_key=key(source.array),
-                 run=native if native is not None else run)
+                 run=run if native is None else native_entry(native))
 
 
 _KEYS: dict[tuple[Adapter, Adapter], Callable[[Any], Hashable]] = {}

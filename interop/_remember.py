@@ -25,7 +25,8 @@ from typing import Any
 
 from ._errors import RouteFallback
 
-__all__ = ["DEVICE_ROUTES", "ROUTES", "KeyedRoute", "NativeRoute", "clear", "remember"]
+__all__ = ["DEVICE_ROUTES", "ROUTES", "KeyedRoute", "NativeRoute", "clear", "native_entry",
+           "remember"]
 
 #: copy -> target -> type -> entry
 ROUTES: dict[Any, dict[Any, dict[type, Any]]] = {None: {}, True: {}, False: {}}
@@ -74,7 +75,8 @@ NativeRoute: Any = PyNativeRoute
 KeyedRoute: Any = PyKeyedRoute
 
 
-def _native_entry(func: Callable[[Any], Any]) -> Any:
+def native_entry(func: Callable[[Any], Any]) -> Any:
+    """``func`` as a route whose every exception means \"plan this value\"."""
     if NativeRoute is PyNativeRoute:
         return PyNativeRoute(func)
     return NativeRoute(func, RouteFallback)
@@ -112,7 +114,7 @@ def remember(copy: bool | None, target: Any, device: Any, tp: type, *,
         if identity:
             inner[tp] = None
         elif native is not None:
-            inner[tp] = _native_entry(native)
+            inner[tp] = native_entry(native)
         elif key is not None and run is not None:
             entry = inner.get(tp)
             if isinstance(entry, KeyedRoute) and entry.key is key:
