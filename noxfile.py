@@ -1,4 +1,5 @@
-"""Sessions: tests (all frameworks), minimal (numpy only), lint, typecheck, docs, bench, gpu."""
+"""Sessions: tests (all frameworks), minimal (numpy only), lint, typecheck, dask, docs, bench,
+gpu."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ def minimal(session: nox.Session) -> None:
     """NumPy alone: framework tests skip, asking for torch raises UnknownFrameworkError."""
     session.install(*CONSTRAINTS, "-e", ".", *TEST_TOOLS)
     session.run("pytest", "-n", "2", *session.posargs, env={"INTEROP_EXPECT_BACKENDS": "numpy"})
+
+
+@nox.session(python=PYTHON)
+def dask(session: nox.Session) -> None:
+    """Dask arrays on a real dask.distributed LocalCluster (tests/test_dask.py, docs/dask.md)."""
+    session.install(*CONSTRAINTS, "-e", ".[dask]", *FRAMEWORKS, *TEST_TOOLS)
+    session.run("pytest", "tests/test_dask.py", *session.posargs)
 
 
 #: Frameworks that must never share a process: importing tensorflow, then paddle, segfaults.

@@ -18,6 +18,8 @@ import functools
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+import numpy as np
+
 from ._accel import REASON, speedups
 from ._acquire import Source, acquire, check_copy
 from ._adapter import Adapter, RouteKind
@@ -84,8 +86,12 @@ def to_numpy(x: Any, /, *, copy: bool | None = None, stream: Any = None) -> NDAr
 
     Grad tensors are detached, GPU data is copied to the host after the producer's
     work, lazy conj/neg bits are resolved.  Read-only sources give read-only views.
+    A Dask array is *computed* (its chunks converted where they are, then joined):
+    the name promises an ndarray, whereas ``to(x, "numpy")`` stays lazy.
     """
     result: NDArray[Any] = to(x, "numpy", copy=copy, stream=stream)
+    if type(result) is not np.ndarray and hasattr(result, "__dask_graph__"):
+        result = result.compute()  # type: ignore[attr-defined]
     return result
 
 
@@ -99,6 +105,9 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     dst = resolve_target(target)
     try:
         source = acquire(x, dst, _parse(device), copy, None, explaining=True)
+        lazy = getattr(source.owner, "lazy_plan", None)  # Dask: the chunk-wise plan
+        if lazy is not None:
+            return lazy(source.array, target, device=device, copy=copy)  # type: ignore[no-any-return]
         return _plan(source, dst, device, copy)
     except InteropError:
         raise
@@ -138,6 +147,10 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
     source: Source | None = None
     try:
         source = acquire(x, dst, _parse(device), copy, stream)
+        lazy = getattr(source.owner, "lazy_to", None)  # Dask: a lazy array, never remembered
+        if lazy is not None:
+            return lazy(source.array, target, device=device, copy=copy, stream=stream,
+                        alias=alias)
         plan = _plan(source, dst, device, copy, alias)
         src, array = source.adapter, source.array
         run = build(plan, src, dst, stream)

@@ -50,6 +50,8 @@ _BUILTIN: dict[str, AdapterEntry] = {
                      True),
         AdapterEntry("array_api_strict", "interop.adapters.array_api_strict:StrictAdapter",
                      "pip install array-api-strict", True),
+        AdapterEntry("dask", "interop.adapters.dask:DaskAdapter",
+                     "pip install 'dask[array,distributed]'", True),
         AdapterEntry("tensorflow", "interop.adapters.tensorflow:TensorFlowAdapter",
                      "pip install tensorflow-cpu", True),
         AdapterEntry("mlx", "interop.adapters.mlx:MlxAdapter", "pip install mlx", True),
@@ -73,6 +75,7 @@ _GENERIC_PATHS = (
 #: Modules (``sys.modules`` keys) whose arrays each built-in adapter may own.
 _MODULES_OF = {"numpy": ("numpy",), "torch": ("torch",), "jax": ("jax", "jaxlib"),
                "cupy": ("cupy",), "array_api_strict": ("array_api_strict",),
+               "dask": ("dask", "dask_array"),
                "tensorflow": ("tensorflow",), "mlx": ("mlx",), "paddle": ("paddle",),
                "pandas": ("pandas",), "xarray": ("xarray",), "pil": ("PIL",)}
 

@@ -165,6 +165,23 @@ class _Walker:
         return out
 
 
+class _InwardWalker(_Walker):
+    """``via``'s walk over the arguments: a lazy (Dask) array cannot be one of them."""
+
+    __slots__ = ()
+
+    def leaf(self, x: Any) -> Any:
+        if getattr(adapter_for(x), "lazy_to", None) is not None:
+            raise InteropError(
+                f"via({self.target!r}) got a Dask array argument. The decorated function takes "
+                "whole arrays, and converting a Dask array gives a lazy Dask array, not a "
+                f"{self.target} array; applying the function chunk by chunk is only right for "
+                "blockwise functions. Use interop.to(x, target).map_blocks(func, meta=...) for "
+                "a blockwise function, or pass interop.to_numpy(x) (it computes) to call it on "
+                "the whole array.")
+        return super().leaf(x)
+
+
 def _rebuild_sequence(kind: _Kind, node: Any, items: list[Any]) -> Any:
     tp = type(node)
     if kind is _Kind.NAMEDTUPLE:
@@ -283,7 +300,7 @@ def via(target: Any, *, device: Any = None,
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            inward = _Walker(target, device, copy, None)
+            inward = _InwardWalker(target, device, copy, None)
             new_args, new_kwargs = _walk(inward, args), _walk(inward, kwargs)
             result = func(*new_args, **new_kwargs)
             if inward.first is None:
