@@ -72,5 +72,34 @@ def table() -> str:
     return "\n".join(lines)
 
 
+#: Frameworks whose dtype support the format table lists (the default test environment's).
+FORMAT_TARGETS = ("numpy", "torch", "jax", "array_api_strict")
+
+
+def dtype_table() -> str:
+    """Every format interop knows x each framework: what its adapter's dtype check says."""
+    from interop._dtypes import DLPACK_CODES, EXTENDED
+    from interop._registry import load_adapter
+
+    lines = ["| format | bits | " + " | ".join(FORMAT_TARGETS) + " |",
+             "|---|---|" + "---|" * len(FORMAT_TARGETS)]
+    for name, (_code, bits) in DLPACK_CODES.items():
+        cells = []
+        for target in FORMAT_TARGETS:
+            if target == "jax" and name in ("int64", "uint64", "float64", "complex128"):
+                cells.append("with 64-bit mode on")  # refused, never narrowed, when off
+                continue
+            try:
+                load_adapter(target).check_dtype(name)
+                cells.append("yes (ml_dtypes)" if target == "numpy" and name in EXTENDED
+                             else "yes")
+            except interop.UnsupportedDtypeError:
+                cells.append("no")
+        lines.append(f"| {name} | {bits} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(table())
+    print()
+    print(dtype_table())

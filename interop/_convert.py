@@ -112,7 +112,7 @@ def explain(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = N
     except InteropError:
         raise
     except Exception as exc:
-        raise _foreign(exc, type(x).__name__, dst) from exc
+        raise _foreign(exc, type(x).__name__, dst, "plan") from exc
 
 
 def planned(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
@@ -145,13 +145,16 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
     copy = check_copy(copy)
     dst = resolve_target(target)
     source: Source | None = None
+    stage = "acquire"
     try:
         source = acquire(x, dst, _parse(device), copy, stream)
+        stage = "plan"
         lazy = getattr(source.owner, "lazy_to", None)  # Dask: a lazy array, never remembered
         if lazy is not None:
             return lazy(source.array, target, device=device, copy=copy, stream=stream,
                         alias=alias)
         plan = _plan(source, dst, device, copy, alias)
+        stage = "execute"
         src, array = source.adapter, source.array
         run = build(plan, src, dst, stream)
         native = _native(plan, src, dst)
@@ -168,7 +171,8 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
             release()  # a caller's raw capsule, unconsumed: it stays as it was
         if isinstance(exc, InteropError):
             raise
-        raise _foreign(exc, source.owner.name if source else type(x).__name__, dst) from exc
+        raise _foreign(exc, source.owner.name if source else type(x).__name__, dst,
+                       stage) from exc
     if keep and stream is None and source.unchanged and not isinstance(target, Adapter):
         _keep(plan, source, target, device, copy, native=native, run=run)
     return result
@@ -236,12 +240,17 @@ def _parse(device: Any) -> Device | None:
     return None if device is None else Device.parse(device)
 
 
-def _foreign(exc: Exception, source: str, dst: Adapter) -> InteropError:
-    """Re-raise a framework's own error as an interop error (the caller chains ``from``)."""
+def _foreign(exc: Exception, source: str, dst: Adapter, stage: str) -> InteropError:
+    """Re-raise a framework's own error as an interop error (the caller chains ``from``).
+
+    Mapped by type and stage, never by the words in the message: a ``TypeError`` raised
+    while the target imports (the planner has already checked the dtype against its table)
+    is the framework refusing the element type; anything else is an ``InteropError``.
+    """
     text = f"{type(exc).__name__}: {exc}".strip()
     message = (f"Converting a {source} array to {dst.name} failed inside "
-               f"{type(exc).__module__}: {text}")
-    if isinstance(exc, TypeError) and "dtype" in text.lower():
+               f"{type(exc).__module__} ({stage} stage): {text}")
+    if isinstance(exc, TypeError) and stage == "execute":
         return UnsupportedDtypeError(message)
     return InteropError(message)
 

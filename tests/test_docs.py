@@ -68,6 +68,9 @@ def test_semantics_table_is_current() -> None:
     current = text.split("<!-- table:start -->\n")[1].split("<!-- table:end -->")[0]
     assert current.strip() == module.table().strip(), \
         "docs/semantics.md is stale: python docs/gen_semantics.py, then paste the table"
+    formats = text.split("<!-- dtypes:start -->\n")[1].split("<!-- dtypes:end -->")[0]
+    assert formats.strip() == module.dtype_table().strip(), \
+        "docs/semantics.md's format table is stale: python docs/gen_semantics.py"
 
 
 def test_coming_from_numpy_covers_every_recipe() -> None:
