@@ -163,3 +163,17 @@ except interop.UnsupportedDtypeError as exc:
     if "No module named 'torch'" in done.stderr:
         pytest.skip("torch is not installed")
     assert "pip install ml_dtypes" in done.stdout, done.stdout + done.stderr
+
+
+def test_producer_rules_null_strides_and_byte_offset() -> None:
+    """DLPack 1.2/1.3: NULL strides mean compact row-major; ``byte_offset`` is honoured."""
+    base = np.arange(8, dtype=np.float32)
+    fields = {"ndim": 1, "shape": [4], "strides": None, "null_data": False, "data_offset": 6144,
+              "byte_offset": 8, "device_type": 1, "device_id": 0, "code": 2, "bits": 32,
+              "lanes": 1, "versioned": False, "major": 1, "minor": 0, "flags": 0,
+              "deleter": True}
+    from capsule_fuzz import BUFFER
+
+    BUFFER[6144:6144 + base.nbytes] = base.view(np.uint8)
+    out = interop.to(build(fields), "numpy")
+    assert out.tolist() == [2.0, 3.0, 4.0, 5.0]  # two floats (8 bytes) into the buffer
