@@ -22,7 +22,7 @@ from ._registry import AdapterEntry, register, registry, unregister
 from ._streams import NO_SYNC
 from ._tree import is_array, like, to_each, via
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "NO_SYNC",
