@@ -276,6 +276,18 @@ def _like(x: Any, ref: Any, copy: bool | None) -> Any:
     return _Walker(adapter.name, adapter.device_of(ref), copy, None).leaf(x)
 
 
+def _note_plain_sequences(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any],
+                          target: Any) -> None:
+    """The function failed on an argument ``via`` left alone: say which, and why."""
+    named = [(f"argument {i}", v) for i, v in enumerate(args)] + list(kwargs.items())
+    plain = [name for name, value in named if type(value) in (list, tuple)]
+    if plain and hasattr(exc, "add_note"):
+        exc.add_note(
+            f"interop.via({target!r}) converts arrays only; {', '.join(plain)} "
+            f"{'is a' if len(plain) == 1 else 'are'} Python list/tuple, passed through as is. "
+            f"Pass an array instead (e.g. interop.to(x, {target!r})) if the function needs one.")
+
+
 def via(target: Any, *, device: Any = None,
         copy: bool | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function written for one framework so it accepts any array.
@@ -302,7 +314,11 @@ def via(target: Any, *, device: Any = None,
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             inward = _InwardWalker(target, device, copy, None)
             new_args, new_kwargs = _walk(inward, args), _walk(inward, kwargs)
-            result = func(*new_args, **new_kwargs)
+            try:
+                result = func(*new_args, **new_kwargs)
+            except (AttributeError, TypeError) as exc:
+                _note_plain_sequences(exc, args, kwargs, target)
+                raise
             if inward.first is None:
                 return result
             home = adapter_for(inward.first)

@@ -81,3 +81,14 @@ def test_copy_false_refuses_an_array_protocol_that_copies() -> None:
     with pytest.raises(interop.CopyRequiredError, match="can only give a copy"):
         interop.to(Copies(), "numpy", copy=False)
     assert interop.to(Copies(), "numpy").tolist() == [0, 1, 2]
+
+
+def test_via_says_which_argument_was_not_an_array() -> None:
+    @interop.via("numpy")
+    def total(a: Any) -> Any:
+        return a.sum()
+
+    with pytest.raises(AttributeError) as caught:
+        total([1, 2, 3])
+    assert "argument 0 is a Python list" in "".join(getattr(caught.value, "__notes__", []))
+    assert total(np.arange(3)) == 3
