@@ -12,7 +12,7 @@ PYTHON = "3.11"
 CONSTRAINTS = ("-c", "constraints.txt")
 FRAMEWORKS = ("torch==2.13.0", "jax[cpu]", "array-api-strict", "array-api-compat", "ml_dtypes")
 TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "setuptools>=77")  # plugin, sdist builds
-#: tests/test_typing.py runs mypy on tests/typing/check_types.py (it skips without them).
+#: tests/tooling/test_typing.py runs mypy on tests/typing/check_types.py (it skips without them).
 TYPING_TOOLS = ("mypy", "typing_extensions")
 
 
@@ -40,9 +40,9 @@ def minimal(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def dask(session: nox.Session) -> None:
-    """Dask arrays on a real dask.distributed LocalCluster (tests/test_dask.py, docs/dask.md)."""
+    """Dask arrays on a real dask.distributed LocalCluster (tests/features/test_dask.py)."""
     session.install(*CONSTRAINTS, "-e", ".[dask]", *FRAMEWORKS, *TEST_TOOLS)
-    session.run("pytest", "tests/test_dask.py", *session.posargs)
+    session.run("pytest", "tests/features/test_dask.py", *session.posargs)
 
 
 #: Frameworks that must never share a process: importing tensorflow, then paddle, segfaults.
@@ -55,15 +55,16 @@ PADDLE_FRAMEWORKS = ("torch==2.13.0", "ml_dtypes", "paddlepaddle==3.3.1")
 def tensorflow(session: nox.Session) -> None:
     """TensorFlow, MLX and the named sources (pandas, xarray, PIL), in their own venv."""
     session.install(*CONSTRAINTS, "-e", ".", *TF_FRAMEWORKS, *TEST_TOOLS)
-    session.run("pytest", "-n", "2", "tests/test_tensorflow.py", "tests/test_mlx.py",
-                "tests/test_named_sources.py", *session.posargs)
+    session.run("pytest", "-n", "2", "tests/features/test_tensorflow.py",
+                "tests/features/test_mlx.py",
+                "tests/features/test_named_sources.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def paddle(session: nox.Session) -> None:
     """PaddlePaddle in its own venv and process (never beside tensorflow)."""
     session.install(*CONSTRAINTS, "-e", ".", *PADDLE_FRAMEWORKS, *TEST_TOOLS)
-    session.run("pytest", "-n", "2", "tests/test_paddle.py", *session.posargs)
+    session.run("pytest", "-n", "2", "tests/features/test_paddle.py", *session.posargs)
 
 
 @nox.session(python=False)

@@ -2,7 +2,7 @@
 
     python docs/gen_semantics.py > /tmp/table.md
 
-``tests/test_docs.py`` checks that the table in ``semantics.md`` is this script's output.
+``tests/tooling/test_docs.py`` checks that the table in ``semantics.md`` is this script's output.
 """
 
 from __future__ import annotations

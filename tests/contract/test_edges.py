@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from capsule_fuzz import build
 
 import interop
 
+from capsule_fuzz import build
 from doubles import ArrayOnly
+from paths import TESTS
 
-HERE = Path(__file__).resolve().parent
+HERE = TESTS
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:

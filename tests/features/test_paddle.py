@@ -16,9 +16,9 @@ if "tensorflow" in sys.modules:  # pragma: no cover - a session mixing both woul
                 allow_module_level=True)
 paddle = pytest.importorskip("paddle", reason="paddle is not installed (nox -s paddle)")
 
-from pairs import DTYPES, LAYOUTS, check_pair  # noqa: E402
-
 import interop  # noqa: E402
+
+from pairs import DTYPES, LAYOUTS, check_pair  # noqa: E402
 
 pytest.importorskip("torch")
 FRAMEWORKS = ["numpy", "torch", "paddle"]

@@ -27,7 +27,8 @@ tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 import interop  # noqa: E402
 from interop._dask import ChunkwisePlan  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT  # noqa: E402
+
 SOURCE = np.arange(48, dtype=np.float32).reshape(6, 8) - 20.5
 
 
@@ -307,7 +308,7 @@ def test_to_backend(client: distributed.Client, backends: None, target: str) -> 
 
 # -- docs and imports -----------------------------------------------------------------------
 def test_docs_example_runs() -> None:
-    """docs/dask.md's ```py blocks, as a script (tests/test_docs.py runs only ```python ones)."""
+    """docs/dask.md's ```py blocks, as a script (tests/tooling/test_docs.py runs only ```python ones)."""
     text = (ROOT / "docs" / "dask.md").read_text(encoding="utf-8")
     code = re.findall(r"^```py\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
     assert code

@@ -11,9 +11,9 @@ import pytest
 
 tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed (nox -s tensorflow)")
 
-from pairs import DTYPES, LAYOUTS, check_pair, explain_names_source  # noqa: E402
-
 import interop  # noqa: E402
+
+from pairs import DTYPES, LAYOUTS, check_pair, explain_names_source  # noqa: E402
 
 pytest.importorskip("torch")
 FRAMEWORKS = ["numpy", "torch", "tensorflow"]

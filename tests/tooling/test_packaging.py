@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
+
 DIST_NAME = "interop-arrays"
 #: Files the test suite needs besides its test modules.
 SUITE_SUPPORT = ("tests/conftest.py", "tests/backends.py", "tests/doubles.py",
@@ -72,8 +73,10 @@ def test_sdist_metadata(sdist: Path) -> None:
 def test_sdist_ships_the_whole_suite(sdist: Path) -> None:
     missing = [name for name in SUITE_SUPPORT if not (sdist / name).is_file()]
     assert not missing, missing
-    shipped = sorted(p.name for p in (sdist / "tests").glob("test_*.py"))
-    assert shipped == sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
+    def modules(top: Path) -> list[str]:
+        return sorted(p.relative_to(top).as_posix() for p in top.glob("tests/**/test_*.py"))
+
+    assert modules(sdist) == modules(ROOT)
     assert not list(sdist.rglob("*.so")), "compiled files belong in wheels only"
     assert not list(sdist.rglob("__pycache__"))
 

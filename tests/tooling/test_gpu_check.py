@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import USABLE_GPU_BACKENDS
 
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
 
 
 @pytest.mark.skipif(bool(USABLE_GPU_BACKENDS), reason="a GPU is usable: run the script itself")

@@ -2,7 +2,7 @@
 
 Convention: a ```text block right after ``<!-- output -->`` shows what the ```python
 block before it prints.  The blocks of a page run in order in one namespace (as
-``tests/test_docs.py`` runs them); each shown output is compared with the printed one
+``tests/tooling/test_docs.py`` runs them); each shown output is compared with the printed one
 the way doctest compares (``...`` stands for any text, runs of whitespace are one space),
 so a page may elide what is allowed to change.  Every ``<!-- output -->`` must follow a
 block that prints.

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from capsule_fuzz import build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import interop
+
+from capsule_fuzz import build
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 

@@ -24,8 +24,9 @@ import interop
 from interop import _registry
 
 from backends import Backend, array_type, bits, make, read
+from paths import TESTS
 
-PLUGIN_DIR = Path(__file__).resolve().parent / "plugin_pkg"
+PLUGIN_DIR = TESTS / "plugin_pkg"
 VALUES = np.arange(6, dtype=np.float32).reshape(2, 3)
 
 

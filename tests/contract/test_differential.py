@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from differential_cases import FAMILIES
+from paths import TESTS
 
-SCRIPT = Path(__file__).with_name("differential_cases.py")
+SCRIPT = TESTS / "differential_cases.py"
 
 
 def _run(family: str, *, speedups: bool,

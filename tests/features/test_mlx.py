@@ -7,9 +7,9 @@ import pytest
 
 mx = pytest.importorskip("mlx.core", reason="mlx is not installed (nox -s tensorflow)")
 
-from pairs import DTYPES, LAYOUTS, check_pair, explain_names_source  # noqa: E402
-
 import interop  # noqa: E402
+
+from pairs import DTYPES, LAYOUTS, check_pair, explain_names_source  # noqa: E402
 
 pytest.importorskip("torch")
 FRAMEWORKS = ["numpy", "torch", "mlx"]
