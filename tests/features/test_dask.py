@@ -308,7 +308,7 @@ def test_to_backend(client: distributed.Client, backends: None, target: str) -> 
 
 # -- docs and imports -----------------------------------------------------------------------
 def test_docs_example_runs() -> None:
-    """docs/dask.md's ```py blocks, as a script (tests/tooling/test_docs.py runs only ```python ones)."""
+    """docs/dask.md's ```py blocks, as a script (tests/tooling/test_docs.py runs ```python)."""
     text = (ROOT / "docs" / "dask.md").read_text(encoding="utf-8")
     code = re.findall(r"^```py\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
     assert code
