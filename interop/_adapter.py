@@ -176,6 +176,14 @@ class Adapter:
         return (info.dtype, info.device, info.read_only, info.byteswapped, info.value_hazards,
                 info.requires_grad, info.input_copied, layout_key(info))
 
+    def export(self, producer: Any, *, stream: int | None, versioned: bool) -> object:
+        """A capsule of ``producer`` (from ``dlpack_producer``), ordered on ``stream``.
+
+        The default negotiates through ``__dlpack__``; a framework with a faster exporter
+        that makes the same capsule (torch's C ``to_dlpack`` for host tensors) overrides it.
+        """
+        return negotiate(producer, stream=stream, versioned=versioned).capsule
+
     def producer_stream(self, handle: int | None) -> int | None:
         """The stream value this framework's ``__dlpack__`` accepts for ``handle``.
 

@@ -70,8 +70,8 @@ def _dlpack(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
         consumer = None if host else dst.current_stream(plan.device)
         with src.export_context(x):
             handle = src.producer_stream(resolve_stream(stream, pair, consumer))
-            negotiated = negotiate(producer, stream=handle, versioned=dst.dlpack_versioned)
-        return dst.from_dlpack(CapsuleProducer(negotiated.capsule, pair))
+            capsule = src.export(producer, stream=handle, versioned=dst.dlpack_versioned)
+        return dst.from_dlpack(CapsuleProducer(capsule, pair))
     return run
 
 

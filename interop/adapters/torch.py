@@ -193,6 +193,16 @@ class TorchAdapter(Adapter):
         return x.detach().resolve_conj().resolve_neg().clone(
             memory_format=torch.contiguous_format)
 
+    def export(self, producer: Any, *, stream: int | None, versioned: bool) -> object:
+        """Host tensors, legacy capsule: torch's C exporter, the capsule ``__dlpack__`` makes.
+
+        (Plans resolve conj/neg bits and detach grads before a DLPack hand-off, so the
+        exporter never sees a tensor whose raw memory differs from its values.)
+        """
+        if stream is None and not versioned and producer.device.type == "cpu":
+            return torch.utils.dlpack.to_dlpack(producer)
+        return super().export(producer, stream=stream, versioned=versioned)
+
     def producer_stream(self, handle: int | None) -> int | None:
         if handle == 2:
             raise InteropError(
