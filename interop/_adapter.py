@@ -123,9 +123,6 @@ class Adapter:
     dlpack_versioned: ClassVar[bool] = True
     #: The target may copy on import even when asked to share (JAX alignment).
     may_copy_on_import: ClassVar[bool] = False
-    #: ``route_key`` costs about as little as a dict lookup (NumPy's, in C): remembered
-    #: routes are then always keyed, even where a native call exists.
-    cheap_route_key: ClassVar[bool] = False
     #: The target's ``from_dlpack`` calls ``__dlpack__(stream=S)`` with the stream *it*
     #: will read on (JAX): device hand-offs give it a producer that forwards S.
     consumer_names_stream: ClassVar[bool] = False

@@ -28,7 +28,7 @@ from ._errors import InteropError, RouteFallback, UnsupportedDtypeError
 from ._execute import build
 from ._plan import Plan, Route, identity_plan, make_plan
 from ._registry import on_change, resolve_target
-from ._remember import DEVICE_ROUTES, ROUTES, clear, native_entry, remember, use_c_entries
+from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, use_c_entries
 
 __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 
@@ -203,19 +203,13 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
 def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | None, *,
           native: Any, run: Any) -> None:
     tp = type(source.array)
-    src = source.adapter
     if plan.kind is RouteKind.IDENTITY and device is None:
         remember(copy, target, device, tp, identity=True)
-    elif native is not None and not src.cheap_route_key:
+    elif native is not None:
         remember(copy, target, device, tp, native=native)
-    else:
-        # a cheap key (NumPy's, read in C) picks a route per kind of value, so writable,
-        # read-only, strided and float8 arrays of one type each keep their own; the native
-        # call serves the key it succeeded for, exactly as it did here
-        key = _route_key(src, resolve_target(target))
-        # (a native call's refusal of a value with the same key hands it to the planner)
-        remember(copy, target, device, tp, key=key, route_key=key(source.array),
-                 run=run if native is None else native_entry(native))
+    else:  # keyed; beside a native entry, it serves the values the native call refuses
+        key = _route_key(source.adapter, resolve_target(target))
+        remember(copy, target, device, tp, key=key, route_key=key(source.array), run=run)
 
 
 _KEYS: dict[tuple[Adapter, Adapter], Callable[[Any], Hashable]] = {}

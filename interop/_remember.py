@@ -41,18 +41,25 @@ _lock = threading.Lock()
 
 
 class PyNativeRoute:
-    """A native call as a remembered route: any exception it raises means "plan this one"."""
+    """A native call as a remembered route; the values it refuses go to ``keyed``, if any.
 
-    __slots__ = ("func",)
+    Any exception from the native call means "not mine": the keyed routes remembered for
+    the values it refused are tried, then the planner decides.
+    """
+
+    __slots__ = ("func", "keyed")
 
     def __init__(self, func: Callable[[Any], Any]) -> None:
         self.func = func
+        self.keyed: Any = None
 
     def __call__(self, x: Any) -> Any:
         try:
             return self.func(x)
         except Exception:  # noqa: BLE001 - the native call refuses: the planner decides
-            raise RouteFallback from None
+            if self.keyed is None:
+                raise RouteFallback from None
+        return self.keyed(x)
 
 
 class PyKeyedRoute:
@@ -117,7 +124,13 @@ def remember(copy: bool | None, target: Any, device: Any, tp: type, *,
             inner[tp] = native_entry(native)
         elif key is not None and run is not None:
             entry = inner.get(tp)
-            if isinstance(entry, KeyedRoute) and entry.key is key:
+            if isinstance(entry, NativeRoute):  # the values its native call refuses
+                if entry.keyed is None:
+                    entry.keyed = _keyed_entry(key, {route_key: run})
+                elif entry.keyed.key == key and len(entry.keyed.runs) < MAX_KEYS:
+                    entry.keyed.runs[route_key] = run
+                return
+            if isinstance(entry, KeyedRoute) and entry.key == key:
                 if len(entry.runs) < MAX_KEYS:
                     entry.runs[route_key] = run
             elif entry is None and tp in inner:

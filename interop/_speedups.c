@@ -51,6 +51,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *func;
     PyObject *fallback;  /* raised when called from Python and func refuses */
+    PyObject *keyed;     /* None, or a KeyedRoute for the values func refuses */
 } NativeRoute;
 
 typedef struct {
@@ -71,6 +72,7 @@ native_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (self != NULL) {
         self->func = Py_NewRef(func);
         self->fallback = Py_NewRef(fallback);
+        self->keyed = Py_NewRef(Py_None);
     }
     return (PyObject *)self;
 }
@@ -81,6 +83,12 @@ native_call(NativeRoute *self, PyObject *args, PyObject *kwargs)
     PyObject *result = PyObject_Call(self->func, args, kwargs);
     if (result == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
         PyErr_Clear();
+        if (self->keyed != NULL && self->keyed != Py_None) {
+            PyObject *keyed = Py_NewRef(self->keyed);
+            result = PyObject_Call(keyed, args, kwargs);
+            Py_DECREF(keyed);
+            return result;
+        }
         PyErr_SetNone(self->fallback);
     }
     return result;
@@ -92,6 +100,7 @@ native_traverse(NativeRoute *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->func);
     Py_VISIT(self->fallback);
+    Py_VISIT(self->keyed);
     return 0;
 }
 
@@ -100,6 +109,7 @@ native_clear(NativeRoute *self)
 {
     Py_CLEAR(self->func);
     Py_CLEAR(self->fallback);
+    Py_CLEAR(self->keyed);
     return 0;
 }
 
@@ -115,6 +125,7 @@ native_dealloc(NativeRoute *self)
 
 static PyMemberDef native_members[] = {
     {"func", T_OBJECT_EX, offsetof(NativeRoute, func), READONLY, "the native call"},
+    {"keyed", T_OBJECT, offsetof(NativeRoute, keyed), 0, "routes for the values func refuses"},
     {NULL},
 };
 
@@ -286,6 +297,32 @@ find_entry(Dispatcher *self, PyObject *x, PyObject *target, PyObject *device, Py
     return entry;
 }
 
+/* runs[key(x)](x) of one KeyedRoute: a new reference, or NULL with or without an error. */
+static PyObject *
+run_keyed(Dispatcher *self, KeyedRoute *keyed, PyObject *x)
+{
+    PyObject *key = PyObject_CallOneArg(keyed->key, x);
+    if (key == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyErr_Clear();  /* a value the key cannot describe: plan it */
+        }
+        return NULL;
+    }
+    PyObject *runs = Py_NewRef(keyed->runs);
+    PyObject *run = lookup(runs, key);
+    Py_DECREF(runs);
+    Py_DECREF(key);
+    if (run == NULL) {
+        return NULL;
+    }
+    PyObject *result = PyObject_CallOneArg(run, x);
+    Py_DECREF(run);
+    if (result == NULL && PyErr_ExceptionMatches(self->fallback)) {
+        PyErr_Clear();
+    }
+    return result;
+}
+
 /* Run one entry.  Returns a new reference, or NULL: with an exception set (a real error),
  * or without one (plan this value). */
 static PyObject *
@@ -296,34 +333,24 @@ run_entry(Dispatcher *self, PyObject *entry, PyObject *x)
     }
     module_state *st = state_of_type(Py_TYPE(self));
     if (Py_IS_TYPE(entry, st->native_type)) {
-        PyObject *result = PyObject_CallOneArg(((NativeRoute *)entry)->func, x);
-        if (result == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
-            PyErr_Clear();  /* the native call refuses this value */
+        NativeRoute *native = (NativeRoute *)entry;
+        PyObject *result = PyObject_CallOneArg(native->func, x);
+        if (result != NULL || !PyErr_ExceptionMatches(PyExc_Exception)) {
+            return result;
         }
+        PyErr_Clear();  /* the native call refuses this value: its keyed routes may know it */
+        if (native->keyed == NULL || !Py_IS_TYPE(native->keyed, st->keyed_type)) {
+            return NULL;
+        }
+        PyObject *keyed = Py_NewRef(native->keyed);
+        result = run_keyed(self, (KeyedRoute *)keyed, x);
+        Py_DECREF(keyed);
         return result;
     }
-    PyObject *run;
     if (Py_IS_TYPE(entry, st->keyed_type)) {
-        KeyedRoute *keyed = (KeyedRoute *)entry;
-        PyObject *key = PyObject_CallOneArg(keyed->key, x);
-        if (key == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_Exception)) {
-                PyErr_Clear();  /* a value the key cannot describe: plan it */
-            }
-            return NULL;
-        }
-        PyObject *runs = Py_NewRef(keyed->runs);
-        run = lookup(runs, key);
-        Py_DECREF(runs);
-        Py_DECREF(key);
-        if (run == NULL) {
-            return NULL;
-        }
-    } else {
-        run = Py_NewRef(entry);
+        return run_keyed(self, (KeyedRoute *)entry, x);
     }
-    PyObject *result = PyObject_CallOneArg(run, x);
-    Py_DECREF(run);
+    PyObject *result = PyObject_CallOneArg(entry, x);
     if (result == NULL && PyErr_ExceptionMatches(self->fallback)) {
         PyErr_Clear();
     }

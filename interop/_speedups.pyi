@@ -12,6 +12,7 @@ class Dispatcher:
 
 class NativeRoute:
     func: Callable[[Any], Any]
+    keyed: KeyedRoute | None
     def __init__(self, func: Callable[[Any], Any], fallback: type[BaseException], /) -> None: ...
     def __call__(self, x: Any, /) -> Any: ...
 

@@ -58,7 +58,6 @@ class NumpyAdapter(Adapter):
 
     if speedups is not None:  # the same facts, read in C
         route_key = speedups.NumpyKey(np.ndarray)
-        cheap_route_key = True
 
     def host_view(self, x: Any) -> np.ndarray:
         return np.asarray(x)
