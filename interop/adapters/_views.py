@@ -1,4 +1,4 @@
-"""Helpers shared by the adapters added for TensorFlow, MLX, Paddle and the named sources.
+"""Helpers shared by adapters: dtype names, host views of DLPack producers, ArrayInfo.
 
 NumPy (≤ 2.4) cannot import bfloat16/float8 through DLPack, so a producer's capsule is
 relabelled as the same-width unsigned integer and the NumPy view is re-typed with
@@ -7,6 +7,7 @@ relabelled as the same-width unsigned integer and the NumPy view is re-typed wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,19 +15,43 @@ import numpy as np
 from .._adapter import Adapter, ArrayInfo
 from .._dlpack import CapsuleProducer, device_of, negotiate, retype_capsule
 from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
-from .._errors import InteropError
+from .._errors import InteropError, UnsupportedDtypeError
 from .._layout import c_strides
 
-__all__ = ["SourceOnly", "host_view_of", "info_of_view"]
+__all__ = ["SourceOnly", "canonical_name", "host_view_of", "info_of_view"]
+
+
+def canonical_name(names: Mapping[Any, str], dtype: Any, framework: str, fix: str) -> str:
+    """The canonical name of a framework dtype, or an error saying what to convert it to.
+
+    Read before anything is exported: some producers abort on dtypes they cannot export.
+    """
+    try:
+        return names[dtype]
+    except KeyError:
+        raise UnsupportedDtypeError(
+            f"{framework} dtype {getattr(dtype, 'name', dtype)} has no exact equivalent in "
+            f"other frameworks; {fix}") from None
 
 
 def host_view_of(producer: Any, name: str) -> np.ndarray:
-    """A NumPy view of a host DLPack producer holding dtype ``name`` (extended ones too)."""
+    """A NumPy view of a host DLPack producer holding dtype ``name`` (extended ones too).
+
+    For a one-shot producer (a caller's capsule) that the import fails on, the capsule is
+    relabelled back and handed back, as it was.
+    """
     if name not in EXTENDED:
         return np.from_dlpack(producer)
     capsule = negotiate(producer, stream=None).capsule
     retype_capsule(capsule, same_width_uint(name))
-    view: np.ndarray = np.from_dlpack(CapsuleProducer(capsule, device_of(producer)))
+    try:
+        view: np.ndarray = np.from_dlpack(CapsuleProducer(capsule, device_of(producer)))
+    except Exception:
+        retype_capsule(capsule, name)
+        give_back = getattr(producer, "give_back", None)
+        if give_back is not None:
+            give_back(capsule)
+        raise
     return view.view(numpy_dtype(name))
 
 

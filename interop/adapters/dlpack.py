@@ -22,13 +22,12 @@ from .._dlpack import (
     device_of,
     negotiate,
     read_capsule,
-    retype_capsule,
     unclaim,
 )
-from .._dtypes import EXTENDED, numpy_dtype, same_width_uint
 from .._errors import CopyRequiredError, InteropError
 from .._layout import c_strides
 from .._streams import resolve_stream
+from ._views import host_view_of
 
 __all__ = ["CapsuleAdapter", "CapsuleArray", "DLPackAdapter"]
 
@@ -98,18 +97,7 @@ class CapsuleAdapter(Adapter):
         return int(x.info.data)  # never through a view: that would consume the capsule
 
     def host_view(self, x: Any) -> np.ndarray:
-        info: CapsuleInfo = x.info
-        if info.dtype in EXTENDED:  # NumPy reads these through a same-width integer view
-            wanted = numpy_dtype(info.dtype)
-            capsule = x.__dlpack__()
-            retype_capsule(capsule, same_width_uint(info.dtype))
-            try:
-                return np.from_dlpack(CapsuleProducer(capsule, info.device)).view(wanted)
-            except Exception:
-                retype_capsule(capsule, info.dtype)  # the caller's capsule, as it was
-                x.give_back(capsule)
-                raise
-        return np.from_dlpack(x)
+        return host_view_of(x, x.info.dtype)  # extended dtypes through a same-width view
 
     def peek_view(self, x: Any) -> np.ndarray | None:
         """Bytes of host memory as a NumPy view, *without* consuming the capsule.

@@ -71,9 +71,13 @@ class JaxAdapter(Adapter):
     dlpack_versioned = False
     may_copy_on_import = True
 
-    @property
+    @functools.cached_property
     def cpu_only(self) -> bool:
-        """True when every JAX device is a CPU: then every JAX array is host memory."""
+        """True when every JAX device is a CPU: then every JAX array is host memory.
+
+        Read once: JAX's backends are fixed when it first initialises them, and this is
+        consulted on the ``copy=False`` path of every import.
+        """
         return all(d.platform == "cpu" for d in jax.devices())
 
     def owns(self, tp: type) -> bool:

@@ -27,7 +27,7 @@ from .._devices import CPU, Device
 from .._dlpack import CapsuleProducer, read_capsule
 from .._dtypes import numpy_name, same_width_uint
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
-from ._views import host_view_of, info_of_view
+from ._views import canonical_name, host_view_of, info_of_view
 
 __all__ = ["MlxAdapter"]
 
@@ -40,13 +40,13 @@ _NAMES: dict[Any, str] = {
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 
 
+#: How to get a dtype this framework cannot exchange into one it can.
+_FIX = (
+    'convert it first, e.g. x.astype(mlx.core.float32).')
+
+
 def _name(x: Any) -> str:
-    try:
-        return _NAMES[x.dtype]
-    except KeyError:
-        raise UnsupportedDtypeError(
-            f"MLX dtype {x.dtype} has no exact equivalent in other frameworks; convert it "
-            "first, e.g. x.astype(mlx.core.float32).") from None
+    return canonical_name(_NAMES, x.dtype, "MLX", _FIX)
 
 
 class MlxAdapter(Adapter):

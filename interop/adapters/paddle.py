@@ -22,7 +22,7 @@ from .._adapter import Adapter, ArrayInfo
 from .._devices import CPU, Device
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import native_contiguous
-from ._views import host_view_of
+from ._views import canonical_name, host_view_of
 
 __all__ = ["PaddleAdapter"]
 
@@ -48,12 +48,7 @@ def _place(place: Any) -> Device:
 
 
 def _name(x: Any) -> str:
-    try:
-        return _NAMES[x.dtype]
-    except KeyError:
-        raise UnsupportedDtypeError(
-            f"Paddle dtype {x.dtype} has no exact equivalent in other frameworks; convert it "
-            "first, e.g. x.astype('float32').") from None
+    return canonical_name(_NAMES, x.dtype, "Paddle", "convert it first, e.g. x.astype('float32').")
 
 
 class _Exporter:

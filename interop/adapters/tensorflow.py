@@ -25,7 +25,7 @@ from .._dlpack import CapsuleProducer, negotiate, read_capsule
 from .._dtypes import EXTENDED, numpy_name, same_width_uint
 from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, native_contiguous
-from ._views import compact_info, host_view_of
+from ._views import canonical_name, compact_info, host_view_of
 
 __all__ = ["TensorFlowAdapter"]
 
@@ -66,15 +66,15 @@ def _eager(x: Any) -> Any:
     return x
 
 
+#: How to get a dtype this framework cannot exchange into one it can.
+_FIX = (
+    'string, resource, variant and quantized tensors cannot be exchanged (TF would '
+    'abort the process exporting a string tensor). Convert it first, e.g. tf.cast(x, '
+    'tf.float32), or tf.strings.to_number(x).')
+
+
 def _name(x: Any) -> str:
-    try:
-        return _NAMES[x.dtype]
-    except KeyError:
-        raise UnsupportedDtypeError(
-            f"TensorFlow dtype {x.dtype.name} has no exact equivalent in other frameworks "
-            "(string, resource, variant and quantized tensors cannot be exchanged; TF would "
-            "abort the process exporting a string tensor). Convert it first, e.g. "
-            "tf.cast(x, tf.float32), or tf.strings.to_number(x).") from None
+    return canonical_name(_NAMES, x.dtype, "TensorFlow", _FIX)
 
 
 class TensorFlowAdapter(Adapter):
