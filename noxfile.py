@@ -57,14 +57,16 @@ def tensorflow(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "-e", ".", *TF_FRAMEWORKS, *TEST_TOOLS)
     session.run("pytest", "-n", "2", "tests/features/test_tensorflow.py",
                 "tests/features/test_mlx.py",
-                "tests/features/test_named_sources.py", *session.posargs)
+                "tests/features/test_named_sources.py", "tests/tooling/test_matrix_apart.py",
+                *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def paddle(session: nox.Session) -> None:
     """PaddlePaddle in its own venv and process (never beside tensorflow)."""
     session.install(*CONSTRAINTS, "-e", ".", *PADDLE_FRAMEWORKS, *TEST_TOOLS)
-    session.run("pytest", "-n", "2", "tests/features/test_paddle.py", *session.posargs)
+    session.run("pytest", "-n", "2", "tests/features/test_paddle.py",
+                "tests/tooling/test_matrix_apart.py", *session.posargs)
 
 
 @nox.session(python=False)

@@ -10,11 +10,15 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ENDPOINTS", "Endpoint", "available", "make", "native_calls", "pairs", "read"]
+from . import _arrays_more as more
+
+__all__ = ["ENDPOINTS", "Endpoint", "all_endpoints", "available", "make", "native_calls",
+           "pairs", "read"]
 
 Call = Callable[[Any], Any]
 
@@ -36,8 +40,20 @@ class Endpoint:
 
 
 ENDPOINTS = (Endpoint("python"), Endpoint("numpy"), Endpoint("torch"), Endpoint("jax"),
-             Endpoint("array_api_strict"), Endpoint("torch", "cuda"), Endpoint("cupy", "cuda"),
-             Endpoint("jax", "cuda"))
+             Endpoint("array_api_strict"), *(Endpoint(name) for name in more.NAMES),
+             Endpoint("torch", "cuda"), Endpoint("cupy", "cuda"), Endpoint("jax", "cuda"))
+
+
+def plugin_names() -> list[str]:
+    """Frameworks of installed ``interop.adapters`` plugins, by entry-point name (not loaded:
+    loading one imports its framework, and some frameworks must not meet in one process)."""
+    known = {e.name for e in ENDPOINTS}
+    return sorted({ep.name for ep in entry_points(group="interop.adapters")} - known)
+
+
+def all_endpoints() -> list[Endpoint]:
+    """The built-in endpoints, then one host endpoint per installed plugin framework."""
+    return [*ENDPOINTS, *(Endpoint(name) for name in plugin_names())]
 
 
 def _module(name: str) -> Any:
@@ -65,9 +81,12 @@ def usable(endpoint: Endpoint) -> bool:
         return False
 
 
-def available(only: list[str] | None = None) -> list[Endpoint]:
-    """The usable endpoints, limited to the framework names in ``only`` when given."""
-    return [e for e in ENDPOINTS if (only is None or e.name in only) and usable(e)]
+def available(only: list[str] | None = None, skip: frozenset[str] = frozenset()) \
+        -> list[Endpoint]:
+    """The usable endpoints, limited to the names in ``only`` when given; the names in
+    ``skip`` are not even imported."""
+    return [e for e in all_endpoints()
+            if (only is None or e.name in only) and e.name not in skip and usable(e)]
 
 
 def pairs(endpoints: list[Endpoint]) -> list[tuple[Endpoint, Endpoint]]:
@@ -90,6 +109,8 @@ def make(endpoint: Endpoint, ref: np.ndarray) -> Any:
         return ref.tolist()
     if endpoint.name == "numpy":
         return ref.copy()
+    if endpoint.name in more.NAMES:
+        return more.make(endpoint.name, ref)
     mod = _module(endpoint.name)
     if endpoint.name == "torch":
         tensor = _torch_from_numpy(ref.copy())
@@ -134,6 +155,8 @@ def read(x: Any) -> np.ndarray:
         return host
     if top in ("jax", "jaxlib"):
         return np.array(x)
+    if (framework := more.owner(x)) is not None:
+        return more.read(framework, x)
     return np.array(np.from_dlpack(x))  # array_api_strict and other DLPack producers
 
 
@@ -149,6 +172,10 @@ def native_calls(src: Endpoint, dst: Endpoint) -> dict[str, Call]:
     if src.gpu or dst.gpu:
         return _gpu_calls(src, dst)
     np_calls: dict[str, Call] = {"np.asarray": np.asarray, "np.from_dlpack": np.from_dlpack}
+    if dst.name in more.NAMES:
+        return more.native_to(dst.name, src.name)
+    if dst.name == "numpy" and src.name in more.NAMES:
+        return more.native_from(src.name)
     if dst.name == "numpy":
         if src.name == "torch":
             return {"Tensor.numpy()": lambda t: t.numpy(), **np_calls}
@@ -177,6 +204,8 @@ def _from_python(dst: Endpoint) -> dict[str, Call]:
         return {"torch.tensor": torch.tensor}
     if dst.name == "jax":
         return {"jnp.array": _module("jax.numpy").array}
+    if dst.name in more.NAMES:
+        return more.native_to(dst.name, "python")
     return {"xp.asarray": _module(dst.name).asarray}
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import interop
 
 from . import _arrays as arrays
+from . import _isolate as isolate
 from ._info import fast_path_line
 from ._matrix import (
     Row,
@@ -81,12 +82,13 @@ def _copy_call(a: np.ndarray, target: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     dtype = parse_dtype(args.dtype)
-    only = parse_names(args.only, sorted({e.name for e in arrays.ENDPOINTS}))
+    only = parse_names(args.only, sorted({e.name for e in arrays.all_endpoints()}))
     if args.plot and not _have_matplotlib():
         raise UsageError("--plot needs matplotlib: pip install 'interop-arrays[plot]' "
                          "(or pip install matplotlib)")
     pin_threads(args.threads)
-    endpoints = [e for e in arrays.available(only) if e.name != "python"]
+    endpoints = [e for e in arrays.available(only, skip=isolate.clashing(only))
+                 if e.name != "python"]
     todo = arrays.pairs(endpoints)
     copy_targets = [e.name for e in endpoints if not e.gpu]
     conversions: list[dict[str, Any]] = []

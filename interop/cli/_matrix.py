@@ -15,6 +15,7 @@ import numpy as np
 import interop
 
 from . import _arrays as arrays
+from . import _isolate as isolate
 from ._info import fast_path_line
 from ._table import (
     Column,
@@ -69,6 +70,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=1, help="threads for the BLAS, OpenMP and torch "
                    "pools while timing (default: 1)")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    # internal: the rows of one framework that cannot share a process (see _isolate)
+    p.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -129,7 +132,8 @@ def _sharing(plan: interop.Plan, x: Any, result: Any, src: arrays.Endpoint) -> t
     if not plan.zero_copy:
         return "copy", "; ".join(plan.copy_reasons)
     if src.name != "python" and not interop.shares_memory(x, result):
-        return "copy", f"{plan.target} copied on import (this buffer is not aligned for it)"
+        return "copy", (f"{plan.target} copied on import, as the plan said it may (it does "
+                        "not alias every buffer: JAX needs aligned memory, MLX always copies)")
     return "zero-copy", ""
 
 
@@ -186,16 +190,14 @@ def _short(exc: BaseException) -> str:
 
 def run(args: argparse.Namespace) -> int:
     dtype, shape = parse_dtype(args.dtype), parse_shape(args.shape)
-    only = parse_names(args.only, sorted({e.name for e in arrays.ENDPOINTS}))
+    only = parse_names(args.only, sorted({e.name for e in arrays.all_endpoints()}))
     pin_threads(args.threads)
     ref = random_array(dtype, shape)
-    endpoints = arrays.available(only)
-    todo = arrays.pairs(endpoints)
-    rows = []
-    with progress(len(todo)) as step:
-        for src, dst in todo:
-            step(f"{src.id} -> {dst.id}")
-            rows.append(check_pair(src, dst, ref, args.budget))
+    if args.worker:
+        return _work(args, ref, only)
+    endpoints = arrays.available(only, skip=isolate.apart_names())
+    rows = _ordered([*_rows_here(ref, endpoints, args.budget),
+                     *_rows_apart(args, endpoints, only)])
     print(fast_path_line())
     u = micro()
     print_table(title(dtype, shape, u, lists=any(r.source == "python" for r in rows)),
@@ -214,6 +216,60 @@ def run(args: argparse.Namespace) -> int:
               + ", ".join(f"{r.source}->{r.target}" for r in failed))
         return 1
     return 0
+
+
+def _rows_here(ref: np.ndarray, endpoints: list[arrays.Endpoint], budget_s: float,
+               keep: str | None = None) -> list[Row]:
+    """Check every pair of ``endpoints`` in this process (those with ``keep`` when given)."""
+    todo = [(s, d) for s, d in arrays.pairs(endpoints) if keep in (None, s.name, d.name)]
+    rows = []
+    with progress(len(todo)) as step:
+        for src, dst in todo:
+            step(f"{src.id} -> {dst.id}")
+            rows.append(check_pair(src, dst, ref, budget_s))
+    return rows
+
+
+def _work(args: argparse.Namespace, ref: np.ndarray, only: list[str] | None) -> int:
+    """A worker process: the pairs of ``--worker NAME`` only, written to ``--json``."""
+    endpoints = arrays.available(only, skip=isolate.apart_names() - set(only or ()))
+    rows = _rows_here(ref, endpoints, args.budget, keep=args.worker)
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(jsonable({"rows": [asdict(r) for r in rows]}), handle)
+    return 0
+
+
+def _rows_apart(args: argparse.Namespace, endpoints: list[arrays.Endpoint],
+                only: list[str] | None) -> list[Row]:
+    """The rows of the frameworks that cannot share a process, each from its own worker.
+
+    Each worker takes the frameworks that share this process; two of them that are not of
+    one group meet in one more worker; the pairs within a group are skipped, with the reason.
+    """
+    known = {e.name for e in arrays.all_endpoints()}
+    workers = [n for n in sorted(isolate.apart_names()) if n in known
+               and (only is None or n in only) and isolate.installed(n)]
+    shared = sorted({e.name for e in endpoints})
+    rows: list[Row] = []
+    for i, name in enumerate(workers):
+        others = [n for n in workers[i + 1:] if not isolate.skipped_pairs([name, n])]
+        for names in [shared, *([n] for n in others)]:
+            found, failure = isolate.run_worker(name, args, names)
+            rows += [Row(**row) for row in found]
+            if failure:
+                rows.append(Row(name, "*", "error", why=failure))
+    rows += [Row(a, b, "skipped", why=why) for a, b, why in isolate.skipped_pairs(workers)]
+    return rows
+
+
+def _ordered(rows: list[Row]) -> list[Row]:
+    """Rows in endpoint order, one per pair (a pair met in two workers is kept once)."""
+    order = {e.id: i for i, e in enumerate(arrays.all_endpoints())}
+    seen: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        seen.setdefault((row.source, row.target), row)
+    return sorted(seen.values(), key=lambda r: (order.get(r.source, len(order)),
+                                                order.get(r.target, len(order))))
 
 
 def title(dtype: np.dtype[Any], shape: tuple[int, ...], u: str, *, lists: bool) -> str:
