@@ -27,6 +27,7 @@ from ._adapter import Adapter
 from ._convert import to
 from ._devices import Device
 from ._errors import InteropError, NotAnArrayError
+from ._grad import GradBridge
 from ._memory import interop_errors_only
 from ._registry import adapter_for, registry, resolve_target
 
@@ -288,8 +289,8 @@ def _note_plain_sequences(exc: Exception, args: tuple[Any, ...], kwargs: dict[st
             f"Pass an array instead (e.g. interop.to(x, {target!r})) if the function needs one.")
 
 
-def via(target: Any, *, device: Any = None,
-        copy: bool | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def via(target: Any, *, device: Any = None, copy: bool | None = None,
+        result_shape: Any = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function written for one framework so it accepts any array.
 
     On each call every array argument (positional, keyword, inside lists, tuples,
@@ -305,13 +306,24 @@ def via(target: Any, *, device: Any = None,
     private copy and the caller sees nothing.  A read-only share (a JAX array as
     NumPy, a read-only NumPy array) makes in-place writes raise; ``copy=True`` gives
     the function private, writable copies.  ``interop.explain(arg, target)`` says
-    which case applies.  Gradients do not flow through ``via``.
+    which case applies.
+
+    Gradients flow through ``via("jax")`` called with torch tensors that require grad
+    (a ``torch.autograd.Function`` around ``jax.vjp``) and through ``via("torch")`` called
+    with JAX tracers, inside ``jax.grad``, ``jax.jit`` or ``jax.vmap`` (a ``jax.custom_vjp``
+    around ``jax.pure_callback``; its output shapes come from one evaluation per input
+    signature, or from ``result_shape``, a tree of ``jax.ShapeDtypeStruct``).  Other
+    targets (NumPy, array-api-strict) detach, as ``to_numpy`` does.  See docs/gradients.md.
     """
     check_copy(copy)  # a wrong copy= is the decorator's mistake: say so at once
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        grads = GradBridge(func, target, device, copy, result_shape)
+
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if grads.applies(args, kwargs):  # gradients must cross: see docs/gradients.md
+                return grads(args, kwargs)  # type: ignore[no-any-return]
             inward = _InwardWalker(target, device, copy, None)
             new_args, new_kwargs = _walk(inward, args), _walk(inward, kwargs)
             try:

@@ -1,0 +1,189 @@
+"""torch caller, JAX function: ``via("jax")`` as a ``torch.autograd.Function`` around ``jax.vjp``.
+
+The tensors that require grad are the Function's inputs; every other argument is
+converted by ``via``'s ordinary walk and closed over.  Forward runs ``jax.vjp`` once and
+keeps its ``vjp`` function; backward feeds it the incoming gradients (a zero cotangent
+for an output no loss used, a ``float0`` one for integer outputs) and hands JAX's
+gradients back in each leaf's dtype and device.
+
+Copies: values cross through ``interop.to`` (zero-copy where the layout allows).  JAX's
+outputs and gradients are new buffers, so they reach torch through ``unsafe_alias`` on
+purpose, except a buffer that is also an input or an earlier output (``f`` returned an
+argument): that one is copied, as ``via`` would.  Aliased outputs are saved for
+backward, so an in-place write to one (which would change what JAX kept for the
+backward pass) makes ``backward`` raise torch's usual "modified by an inplace
+operation" error instead of a wrong gradient.  Second order (``create_graph=True``):
+backward is itself bridged, as the JAX function ``(x, ct) -> vjp(f, x)(ct)``.
+
+Complex values: torch's gradients are the conjugates of JAX's, so cotangents and
+gradients are conjugated at the border.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+from ._convert import to, unsafe_alias
+from ._errors import CopyRequiredError
+from ._grad import GradBridge
+from ._grad_tree import fill, split
+from ._tree import _InwardWalker, _walk, is_array
+
+__all__ = ["call_jax"]
+
+
+class _Flat:
+    """A JAX function of flat arrays returning a tuple of arrays, and where it runs."""
+
+    __slots__ = ("copy", "device", "home", "known", "run")
+
+    def __init__(self, run: Callable[..., tuple[Any, ...]], device: Any, copy: bool | None,
+                 known: list[Any], home: torch.device | list[torch.device]) -> None:
+        self.run, self.device, self.copy, self.known = run, device, copy, known
+        self.home = home  # where the outputs go: one device for all, or one each
+
+    def homes(self, count: int) -> list[torch.device]:
+        return self.home if isinstance(self.home, list) else [self.home] * count
+
+
+def call_jax(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``bridge.func(*args, **kwargs)`` in JAX, differentiable by torch's autograd."""
+    skeleton, diff, first = split((args, kwargs), _requires_grad)
+    skeleton = _walk(_InwardWalker("jax", bridge.device, bridge.copy, None), skeleton)
+    known = split(skeleton, _is_jax)[1]  # converted arguments f might return as they are
+    shape: list[Any] = [None]
+    func = bridge.func
+
+    def run(*xs: Any) -> tuple[Any, ...]:
+        call_args, call_kwargs = fill(skeleton, xs)
+        result, outs, _ = split(func(*call_args, **call_kwargs), _is_output)
+        shape[0] = result
+        return tuple(outs)
+
+    flat = _Flat(run, bridge.device, bridge.copy, known, first.device)
+    outputs = _Bridge.apply(flat, *diff)
+    return fill(shape[0], outputs)
+
+
+def _requires_grad(x: Any) -> bool:
+    return isinstance(x, torch.Tensor) and x.requires_grad
+
+
+def _is_jax(x: Any) -> bool:
+    return isinstance(x, jax.Array)
+
+
+def _is_output(x: Any) -> bool:
+    return isinstance(x, jax.Array) or is_array(x)  # tracers are not arrays to interop
+
+
+class _Bridge(torch.autograd.Function):  # type: ignore[misc]
+    """Inputs: the tensors requiring grad; outputs: ``flat.run``'s arrays, in torch."""
+
+    @staticmethod
+    def forward(ctx: Any, flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        xs = [to(t, "jax", device=flat.device, copy=flat.copy) for t in tensors]
+        outs, vjp = jax.vjp(flat.run, *xs)
+        results = _to_torch(outs, flat.homes(len(outs)), [*xs, *flat.known])
+        ctx.set_materialize_grads(False)
+        ctx.mark_non_differentiable(*[r for r in results if not _inexact(r)])
+        ctx.save_for_backward(*tensors, *results)
+        ctx.flat, ctx.vjp, ctx.count = flat, vjp, len(tensors)
+        ctx.outs = [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in outs]
+        return tuple(results)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[Any, ...]:
+        saved = ctx.saved_tensors  # checks that no aliased output was written in place
+        tensors = saved[:ctx.count]
+        if torch.is_grad_enabled():  # create_graph=True: the backward is differentiated too
+            return (None, *_second_order(ctx.flat, ctx.outs, tensors, grads))
+        cts = [_cotangent(g, o, ctx.flat.device) for g, o in zip(grads, ctx.outs, strict=True)]
+        found = [_conj(g) for g in ctx.vjp(tuple(cts))]
+        return (None, *_gradients(found, tensors, cts))
+
+
+def _second_order(flat: _Flat, outs: list[Any], tensors: Sequence[torch.Tensor],
+                  grads: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
+    """The gradients as a bridged JAX function of (inputs, incoming gradients)."""
+    given = [i for i, g in enumerate(grads) if g is not None and _inexact_aval(outs[i])]
+    count = len(tensors)
+
+    def vjp_of(*values: Any) -> tuple[Any, ...]:
+        cts: list[Any] = [_zero(o) for o in outs]
+        for i, value in zip(given, values[count:], strict=True):
+            cts[i] = _conj(value)
+        _, vjp = jax.vjp(flat.run, *values[:count])
+        return tuple(_conj(g) for g in vjp(tuple(cts)))
+
+    inner = _Flat(vjp_of, flat.device, flat.copy, flat.known, [t.device for t in tensors])
+    found = _Bridge.apply(inner, *tensors, *[grads[i] for i in given])
+    return [g.to(dtype=t.dtype) for g, t in zip(found, tensors, strict=True)]
+
+
+def _cotangent(grad: torch.Tensor | None, out: Any, device: Any) -> Any:
+    if grad is None or not _inexact_aval(out):
+        return _zero(out)
+    ct = to(grad, "jax", device=device)
+    return _conj(ct if ct.dtype == out.dtype else ct.astype(out.dtype))
+
+
+def _zero(out: Any) -> Any:
+    if not _inexact_aval(out):
+        return np.zeros(out.shape, dtype=jax.dtypes.float0)
+    return jnp.zeros(out.shape, out.dtype)
+
+
+def _gradients(found: Sequence[Any], tensors: Sequence[torch.Tensor],
+               cts: Sequence[Any]) -> list[torch.Tensor]:
+    """JAX's gradients as torch tensors in each leaf's dtype and device."""
+    results = _to_torch(found, [t.device for t in tensors], list(cts))
+    return [r if r.dtype == t.dtype else r.to(t.dtype) for r, t in zip(results, tensors,
+                                                                       strict=True)]
+
+
+def _to_torch(arrays: Sequence[Any], devices: Sequence[torch.device],
+              known: list[Any]) -> list[torch.Tensor]:
+    """JAX arrays into torch: new buffers aliased, any other (an input, a repeat) copied."""
+    seen = {_pointer(k) for k in known if isinstance(k, jax.Array)}
+    results = []
+    for array, device in zip(arrays, devices, strict=True):
+        pointer = _pointer(array)
+        target = str(device)
+        if pointer is None or pointer in seen:
+            results.append(to(array, "torch", device=target))
+            continue
+        seen.add(pointer)
+        try:
+            results.append(unsafe_alias(array, "torch", device=target))
+        except CopyRequiredError:  # another device, or a layout torch cannot share
+            results.append(to(array, "torch", device=target))
+    return results
+
+
+def _pointer(x: Any) -> int | None:
+    """The buffer address of a non-empty single-device JAX array (None: do not alias)."""
+    if not isinstance(x, jax.Array) or x.size == 0:
+        return None
+    try:
+        return int(x.unsafe_buffer_pointer())
+    except Exception:  # noqa: BLE001 - sharded or deleted: never alias it
+        return None
+
+
+def _conj(x: Any) -> Any:
+    return jnp.conj(x) if jnp.iscomplexobj(x) else x
+
+
+def _inexact(t: torch.Tensor) -> bool:
+    return bool(t.is_floating_point() or t.is_complex())
+
+
+def _inexact_aval(out: Any) -> bool:
+    return bool(jnp.issubdtype(out.dtype, jnp.inexact))
