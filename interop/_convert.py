@@ -37,6 +37,9 @@ __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 if TYPE_CHECKING:
     import cupy  # type: ignore[import-not-found, unused-ignore]
     import jax
+    import mlx.core  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    import paddle  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    import tensorflow  # type: ignore[import-not-found, import-untyped, unused-ignore]
     import torch
     from numpy.typing import NDArray
 
@@ -53,6 +56,15 @@ def to(x: Any, target: Literal["jax"], /, *, device: Any = None, copy: bool | No
 @overload
 def to(x: Any, target: Literal["cupy"], /, *, device: Any = None, copy: bool | None = None,
        stream: Any = None) -> cupy.ndarray: ...
+@overload
+def to(x: Any, target: Literal["tensorflow"], /, *, device: Any = None,
+       copy: bool | None = None, stream: Any = None) -> tensorflow.Tensor: ...
+@overload
+def to(x: Any, target: Literal["mlx"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> mlx.core.array: ...
+@overload
+def to(x: Any, target: Literal["paddle"], /, *, device: Any = None, copy: bool | None = None,
+       stream: Any = None) -> paddle.Tensor: ...
 @overload
 def to(x: Any, target: Any, /, *, device: Any = None, copy: bool | None = None,
        stream: Any = None) -> Any: ...

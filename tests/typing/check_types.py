@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import mlx.core as mx
 import numpy as np
+import paddle
+import tensorflow as tf
 import torch
 from numpy.typing import NDArray
 from typing_extensions import assert_type
@@ -27,6 +30,13 @@ def check_to(x: Any) -> None:
     _not_a_string: str = interop.to(x, "torch")  # type: ignore[assignment]
     interop.to(x, "torch").numpy_()  # type: ignore[attr-defined]
     interop.to(x, "torch", copy="yes")  # type: ignore[call-overload]
+
+
+def check_to_more_frameworks(x: Any) -> None:
+    """Their array types where installed (Any where not: tests/typing/mypy.ini)."""
+    assert_type(interop.to(x, "tensorflow"), tf.Tensor)
+    assert_type(interop.to(x, "mlx", copy=True), mx.array)
+    assert_type(interop.to(x, "paddle", device="cpu"), paddle.Tensor)
 
 
 def check_tree(x: Any) -> None:
