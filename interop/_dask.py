@@ -18,12 +18,14 @@ from typing import Any
 
 from ._adapter import Adapter
 from ._devices import Device
+from ._dtypes import numpy_dtype
 from ._errors import InteropError
 from ._plan import Plan, make_plan
 from ._registry import adapter_for, resolve_target
 from ._streams import NO_SYNC
 
-__all__ = ["ChunkwisePlan", "convert_block", "convert_chunkwise", "explain_chunkwise"]
+__all__ = ["ChunkwisePlan", "convert_block", "convert_chunk", "convert_chunkwise",
+           "explain_chunkwise"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def convert_chunkwise(x: Any, target: Any, *, device: Any, copy: bool | None, st
     """A lazy Dask array whose chunks are ``interop.to(chunk, target, ...)``; never computes."""
     from ._convert import to, unsafe_alias
     from ._dask_setup import prepare_client, register_local
-    from .adapters.dask import meta_of
+    from .adapters.dask import meta_of, package_of
 
     check_stream(stream)
     dst = resolve_target(target)
@@ -93,12 +95,17 @@ def convert_chunkwise(x: Any, target: Any, *, device: Any, copy: bool | None, st
         exc.add_note("raised while building the Dask graph, from the array's meta: every "
                      "chunk would be refused the same way")
         raise
+    package = package_of(x)
     register_local()  # the client may concatenate or wrap these chunks too
-    prepare_client()  # every worker of the current distributed client learns the chunk types
+    prepare_client(package)  # every worker of the current client learns the chunk types
     from dask.base import tokenize
 
     name = f"interop-to-{adapter_for(new_meta).name}-" + tokenize(
         x, chunk_target, parsed, copy, alias, stream is NO_SYNC)
+    if package == "dask_array":  # it needs a NumPy dtype, and block_info wants one too
+        return x.map_blocks(convert_chunk, chunk_target, device=parsed, copy=copy,
+                            alias=alias, stream=stream, meta=new_meta, name=name,
+                            dtype=numpy_dtype(adapter_for(new_meta).describe(new_meta).dtype))
     return x.map_blocks(convert_block, chunk_target, device=parsed, copy=copy, alias=alias,
                         stream=stream, meta=new_meta, name=name)
 
@@ -140,6 +147,16 @@ def convert_block(block: Any, target: Any, *, device: Device | None, copy: bool 
         raise
     settle(result)
     return result
+
+
+def convert_chunk(block: Any, target: Any, *, device: Device | None, copy: bool | None,
+                  alias: bool, stream: Any) -> Any:
+    """``convert_block`` without ``block_info``, for ``dask_array``.
+
+    ``dask_array`` builds ``block_info`` through ``np.dtype(meta.dtype)``, which a torch
+    meta's dtype is not, so its errors do not name the block.
+    """
+    return convert_block(block, target, device=device, copy=copy, alias=alias, stream=stream)
 
 
 def explain_chunkwise(x: Any, target: Any, *, device: Any, copy: bool | None) -> ChunkwisePlan:

@@ -6,6 +6,7 @@ and so imports distributed, which only a client that already uses it loads.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -19,7 +20,14 @@ class InteropWorkerPlugin(WorkerPlugin):  # type: ignore[misc]
     #: Registering it again (another conversion, another client) changes nothing.
     idempotent = True
 
+    def __init__(self, packages: tuple[str, ...] = ()) -> None:
+        #: Dask array packages besides ``dask.array`` (``"dask_array"``) to import and
+        #: register in: a worker may not have imported one before it concatenates.
+        self.packages = packages
+
     def setup(self, worker: Any) -> None:
         from ._dask_setup import register_local
 
+        for package in self.packages:
+            importlib.import_module(package)
         register_local()

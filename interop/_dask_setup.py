@@ -13,10 +13,10 @@ fails there.  Three things make sure each process knows, with no call from the u
 * the registrations are lazy (``Dispatch.register_lazy``): they import nothing and
   take effect the first time a torch or JAX chunk is met.
 
-distributed's own torch serializer calls ``Tensor.numpy()``, which fails for
-bfloat16, float8 and conj/neg-bit tensors (a compute then hangs).  interop's sends
-those as their raw bytes, which interop reads back bit for bit; other tensors keep
-distributed's format, which a worker without interop also reads.
+Both Dask array packages are served: ``dask.array`` and the separate ``dask-array``
+(``dask_array``), which keeps its own ``concatenate_lookup`` and chunk-type list.  A
+worker learns ``dask_array``'s once a ``dask_array`` conversion was built (its plugin
+imports it there).  How torch chunks travel is ``interop._dask_serialize``'s.
 """
 
 from __future__ import annotations
@@ -26,59 +26,79 @@ import threading
 import weakref
 from typing import Any
 
-import numpy as np
-
 __all__ = ["prepare_client", "register_local", "settle"]
 
 _lock = threading.Lock()
-_registered = False
+#: The Dask array packages whose dispatch already knows interop's chunk types.
+_registered: set[str] = set()
 _serializing = False
-#: Clients that already have the worker plugin (one round trip per client).
-_prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+#: The plugin names each client already has (one round trip per client and package).
+_prepared: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 PLUGIN_NAME = "interop-dask"
+#: Each package's dispatch modules: (concatenate_lookup's, register_chunk_type's).
+PACKAGES = {"dask.array": ("dask.array.dispatch", "dask.array.chunk_types"),
+            "dask_array": ("dask_array._dispatch", "dask_array._chunk_types")}
 
 
 def register_local() -> None:
     """Teach this process's Dask (and distributed) interop's chunk types; idempotent."""
-    global _registered
-    if not _registered:
-        with _lock:
-            if not _registered:
-                from dask.array.dispatch import concatenate_lookup
-
-                concatenate_lookup.register_lazy("torch", _register_torch)
-                for top in ("jax", "jaxlib"):
-                    concatenate_lookup.register_lazy(top, _register_jax)
-                if "torch" in sys.modules:
-                    _register_torch()
-                if "jax" in sys.modules:
-                    _register_jax()
-                _registered = True
+    for package in ("dask.array", "dask_array"):
+        if package not in _registered and (package == "dask.array" or package in sys.modules):
+            with _lock:
+                if package not in _registered:
+                    _register_package(package)
+                    _registered.add(package)
     if not _serializing and "distributed" in sys.modules:
         _register_serializers()
 
 
+def _register_package(package: str) -> None:
+    """Lazy concatenate registrations in ``package``'s dispatch (now, if already loaded)."""
+    import importlib
+
+    lookup = importlib.import_module(PACKAGES[package][0]).concatenate_lookup
+    lookup.register_lazy("torch", lambda: _register_torch(package))
+    for top in ("jax", "jaxlib"):
+        lookup.register_lazy(top, lambda: _register_jax(package))
+    if "torch" in sys.modules:
+        _register_torch(package)
+    if "jax" in sys.modules:
+        _register_jax(package)
+
+
 def _register_serializers() -> None:
-    """interop's torch serializer, now if torch is loaded, else the first time it is met."""
+    """interop's torch serializers, now if torch is loaded, else the first time it is met."""
     global _serializing
     with _lock:
         if _serializing:
             return
+        from distributed.protocol.cuda import cuda_deserialize, cuda_serialize
         from distributed.protocol.serialize import dask_deserialize, dask_serialize
 
+        from ._dask_serialize import register_torch_serializers
+
         if "torch" in sys.modules:
-            _register_torch_serializer()
+            register_torch_serializers()
         else:  # replaces distributed's own lazy hook, which ours calls first
-            dask_serialize.register_lazy("torch", _register_torch_serializer)
-            dask_deserialize.register_lazy("torch", _register_torch_serializer)
+            for dispatch in (dask_serialize, dask_deserialize, cuda_serialize,
+                             cuda_deserialize):
+                dispatch.register_lazy("torch", register_torch_serializers)
         _serializing = True
 
 
-def _register_torch() -> None:
-    import torch
-    from dask.array.chunk_types import register_chunk_type
-    from dask.array.dispatch import concatenate_lookup
+def _dispatch_of(package: str) -> tuple[Any, Any]:
+    """``package``'s ``concatenate_lookup`` and ``register_chunk_type``."""
+    import importlib
 
+    lookup_module, types_module = PACKAGES[package]
+    return (importlib.import_module(lookup_module).concatenate_lookup,
+            importlib.import_module(types_module).register_chunk_type)
+
+
+def _register_torch(package: str) -> None:
+    import torch
+
+    concatenate_lookup, register_chunk_type = _dispatch_of(package)
     register_chunk_type(torch.Tensor)
     concatenate_lookup.register(torch.Tensor, _concatenate_torch)
 
@@ -89,11 +109,10 @@ def _concatenate_torch(seq: Any, axis: int = 0) -> Any:
     return torch.cat(list(seq), dim=axis)
 
 
-def _register_jax() -> None:
+def _register_jax(package: str) -> None:
     import jax
-    from dask.array.chunk_types import register_chunk_type
-    from dask.array.dispatch import concatenate_lookup
 
+    concatenate_lookup, register_chunk_type = _dispatch_of(package)
     register_chunk_type(jax.Array)
     concatenate_lookup.register(jax.Array, _concatenate_jax)
     for tp in _jax_array_types():
@@ -113,78 +132,15 @@ def _concatenate_jax(seq: Any, axis: int = 0) -> Any:
     return jnp.concatenate(list(seq), axis=axis)
 
 
-# -- distributed: the torch serializer ---------------------------------------------------
-#: torch dtypes that ``Tensor.numpy()`` (distributed's own route) handles.
-_NUMPY_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32",
-                 "uint64", "float16", "float32", "float64", "complex64", "complex128")
+# -- the client: a worker plugin, once per client and package -----------------------------
+def prepare_client(package: str = "dask.array") -> None:
+    """Give the current distributed client's workers interop's registrations (once).
 
-
-def _register_torch_serializer() -> None:
-    import distributed.protocol.torch  # noqa: F401 - distributed's own first (Parameter...)
-    import torch
-    from distributed.protocol.serialize import dask_deserialize, dask_serialize
-
-    theirs = dask_serialize.dispatch(torch.Tensor)
-    their_loads = dask_deserialize.dispatch(torch.Tensor)
-    if getattr(theirs, "_interop", False):
-        return
-
-    def serialize(t: Any) -> tuple[dict[str, Any], list[Any]]:
-        if t.layout != torch.strided or not _needs_raw(t):
-            header, frames = theirs(t)
-            return header, frames
-        return _raw_dumps(t)
-
-    def deserialize(header: dict[str, Any], frames: list[Any]) -> Any:
-        if "interop" in header:
-            return _raw_loads(header, frames)
-        return their_loads(header, frames)
-
-    serialize._interop = True  # type: ignore[attr-defined]
-    dask_serialize.register(torch.Tensor, serialize)
-    dask_deserialize.register(torch.Tensor, deserialize)
-
-
-def _needs_raw(t: Any) -> bool:
-    name = str(t.dtype).rpartition(".")[2]
-    return name not in _NUMPY_DTYPES or bool(t.is_conj()) or bool(t.is_neg()) \
-        or t.device.type != "cpu"
-
-
-def _raw_dumps(t: Any) -> tuple[dict[str, Any], list[Any]]:
-    """A tensor as its bytes (values resolved, host memory), read back by ``_raw_loads``."""
-    import torch
-
-    from ._convert import to_numpy
-
-    grad = t.requires_grad
-    values = t.detach().resolve_conj().resolve_neg().contiguous()
-    raw = to_numpy(values.reshape(-1).view(torch.uint8))  # the host copy, for GPU chunks
-    header = {"interop": 1, "dtype": str(t.dtype).rpartition(".")[2], "shape": list(t.shape),
-              "device": str(t.device), "requires_grad": grad}
-    return header, [raw.data if raw.size else b""]
-
-
-def _raw_loads(header: dict[str, Any], frames: list[Any]) -> Any:
-    import torch
-
-    from ._convert import to
-
-    dtype, device = getattr(torch, header["dtype"]), header["device"]
-    if not len(frames[0]):
-        t = torch.empty(header["shape"], dtype=dtype, device=device)
-    else:
-        data = np.frombuffer(frames[0], dtype=np.uint8)
-        flat = to(data, "torch", device=None if device == "cpu" else device)  # copies if read-only
-        t = flat.view(dtype).reshape(header["shape"])
-    if header["requires_grad"]:
-        t.requires_grad_(True)
-    return t
-
-
-# -- the client: a worker plugin, once per client -----------------------------------------
-def prepare_client() -> None:
-    """Give the current distributed client's workers interop's registrations (once)."""
+    ``package`` is the Dask array package of the conversion being built; a worker
+    imports ``dask_array`` (to register in its dispatch) only once one was used.  A
+    synchronous client waits for the plugin; an asynchronous one cannot be waited for
+    inside ``interop.to``, so its registration is started on the client's event loop.
+    """
     distributed = sys.modules.get("distributed")
     if distributed is None:
         return
@@ -197,12 +153,26 @@ def prepare_client() -> None:
         client = distributed.get_client()
     except ValueError:
         return  # no client: the local scheduler runs in this process, which registered
-    if client in _prepared or getattr(client, "asynchronous", False):
+    name = PLUGIN_NAME if package == "dask.array" else f"{PLUGIN_NAME}-{package}"
+    done = _prepared.setdefault(client, set())
+    if name in done:
         return
     from ._dask_plugin import InteropWorkerPlugin
 
-    client.register_plugin(InteropWorkerPlugin(), name=PLUGIN_NAME)
-    _prepared.add(client)
+    plugin = InteropWorkerPlugin(() if package == "dask.array" else (package,))
+    done.add(name)
+    if getattr(client, "asynchronous", False):
+        client.loop.add_callback(_register_async, client, plugin, name)
+    else:
+        client.register_plugin(plugin, name=name)
+
+
+async def _register_async(client: Any, plugin: Any, name: str) -> None:
+    """The plugin, registered from the event loop of an asynchronous client."""
+    try:
+        await client.register_plugin(plugin, name=name)
+    except Exception:  # noqa: BLE001 - a closed client: the next conversion tries again
+        _prepared.get(client, set()).discard(name)
 
 
 # -- a task boundary is a synchronisation point -------------------------------------------

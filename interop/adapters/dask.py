@@ -20,7 +20,7 @@ from .._adapter import Adapter, ArrayInfo
 from .._devices import Device
 from .._errors import InteropError
 
-__all__ = ["DaskAdapter", "is_dask_array"]
+__all__ = ["DaskAdapter", "is_dask_array", "package_of"]
 
 #: Modules defining Dask array classes: dask's own, and the separate ``dask-array`` package.
 _ARRAY_MODULES = ("dask.array", "dask_array")
@@ -105,6 +105,13 @@ class DaskAdapter(Adapter):
     def from_dlpack(self, producer: Any) -> Any:
         self.check_dtype("")
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def package_of(x: Any) -> str:
+    """``"dask_array"`` for an array of the separate ``dask-array`` package, else
+    ``"dask.array"``: the two keep separate dispatch tables and dtype rules."""
+    cls = getattr(sys.modules.get("dask_array"), "Array", None)
+    return "dask_array" if isinstance(cls, type) and isinstance(x, cls) else "dask.array"
 
 
 def meta_of(x: Any) -> Any:

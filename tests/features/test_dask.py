@@ -24,6 +24,8 @@ jnp = pytest.importorskip("jax.numpy")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
+from dask_support import FRESH_SETUP, run_fresh  # noqa: E402
+
 import interop  # noqa: E402
 from interop._dask import ChunkwisePlan  # noqa: E402
 
@@ -220,10 +222,7 @@ def test_torch_serializer_round_trips(client: distributed.Client, make: object) 
     assert _bits(back.detach().resolve_conj()) == _bits(t.detach().resolve_conj())
 
 
-FRESH = """
-import numpy as np, dask.array as da, torch, interop
-from distributed import Client, LocalCluster
-src = np.arange(48, dtype=np.float32).reshape(6, 8) - 20.5
+FRESH = FRESH_SETUP + """
 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                   dashboard_address=":0") as cluster, Client(cluster) as client:
     x = da.from_array(src, chunks=(4, 3))
@@ -239,21 +238,9 @@ with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
 """
 
 
-def _run(code: str) -> str:
-    """Run ``code`` in a new interpreter: a client process that has never seen interop's Dask."""
-    import os
-    import subprocess
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, timeout=240, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
-
-
 def test_fresh_cluster_needs_no_setup() -> None:
     """A new client process and cluster: ``compute`` works with no call before it."""
-    assert _run(FRESH).strip().endswith("ok")
+    assert run_fresh(FRESH).strip().endswith("ok")
 
 
 # -- trees ----------------------------------------------------------------------------------
@@ -312,7 +299,7 @@ def test_docs_example_runs() -> None:
     text = (ROOT / "docs" / "dask.md").read_text(encoding="utf-8")
     code = re.findall(r"^```py\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
     assert code
-    _run("\n".join(code))
+    run_fresh("\n".join(code))
 
 
 def test_import_interop_imports_no_dask() -> None:
