@@ -14,6 +14,12 @@ setup(
             ["interop/_speedups.c"],
             include_dirs=[numpy.get_include()],
             optional=True,
-        )
+        ),
+        Extension(  # the DLPack C exchange API routes (torch 2.13+, Paddle)
+            "interop._exchange",
+            ["interop/_exchange.c"],
+            include_dirs=[numpy.get_include()],
+            optional=True,
+        ),
     ]
 )

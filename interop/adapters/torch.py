@@ -8,6 +8,7 @@ as value hazards and resolved by a copy before anything leaves torch.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from .._devices import CPU, Device
 from .._dtypes import EXTENDED, SUB_BYTE, numpy_dtype, numpy_name, same_width_uint
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, layout_bits, native_contiguous
+from ._c_exchange import from_numpy_route, to_numpy_route
 
 __all__ = ["TorchAdapter"]
 
@@ -46,6 +48,16 @@ def _from_numpy_guarded(x: Any) -> Any:
 #: The same check in C when the extension is used.
 _FROM_NUMPY: Native = (_from_numpy_guarded if speedups is None
                        else speedups.WritableGuard(torch.from_numpy, RouteFallback, np.ndarray))
+
+
+@functools.cache
+def _native_routes() -> tuple[Native, Native]:
+    """(torch -> NumPy, NumPy -> torch) native entries, read once per process."""
+    names = [n for n in _NAMES.values()]
+    to_numpy: Native = torch.Tensor.numpy
+    exact = (torch.Tensor, torch.nn.Parameter)  # no __torch_function__ of their own
+    return (to_numpy_route(torch.Tensor, names, exact, to_numpy) or to_numpy,
+            from_numpy_route(torch.Tensor, names, _FROM_NUMPY) or _FROM_NUMPY)
 
 
 class TorchAdapter(Adapter):
@@ -113,16 +125,19 @@ class TorchAdapter(Adapter):
     def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
         """``Tensor.numpy`` and ``torch.from_numpy``: exact where they succeed.
 
+        Where torch's type has the DLPack C exchange table (torch 2.13+) and the C
+        extension is built, routes through that table (``_c_exchange``) do the same work
+        below the cost of the Python-level calls, and refuse the same values up front.
+
         ``Tensor.numpy()`` refuses grad, conj/neg-bit, non-CPU, sparse and quantized
         tensors and dtypes NumPy lacks, which are exactly the tensors whose plan differs
         from "share a host view"; ``torch.from_numpy`` (behind a writability check)
         refuses every NumPy array that torch cannot alias as it is.
         """
         if kind is RouteKind.SHARE_TO_HUB and peer.host_hub:
-            to_numpy: Native = torch.Tensor.numpy
-            return to_numpy
+            return _native_routes()[0]
         if kind is RouteKind.SHARE_FROM_HUB and peer.host_hub:
-            return _FROM_NUMPY
+            return _native_routes()[1]
         return None
 
     def check_dtype(self, dtype: str) -> None:

@@ -1,0 +1,23 @@
+"""Type stub of the optional C extension ``interop._exchange`` (see ``_exchange.c``)."""
+
+from collections.abc import Callable
+from typing import Any
+
+class ToNumpy:
+    """A framework tensor as an ndarray view, through the type's DLPack C exchange table."""
+
+    other: Callable[[Any], Any]
+
+    def __init__(self, api: Any, dtypes: tuple[tuple[int, int, Any], ...],
+                 exact: tuple[type, ...], other: Callable[[Any], Any],
+                 fallback: type[BaseException], /) -> None: ...
+    def __call__(self, x: Any, /) -> Any: ...
+
+class FromNumpy:
+    """An ndarray adopted as a framework tensor, through the DLPack C exchange table."""
+
+    other: Callable[[Any], Any]
+
+    def __init__(self, api: Any, dtypes: tuple[tuple[Any, int, int], ...],
+                 other: Callable[[Any], Any], fallback: type[BaseException], /) -> None: ...
+    def __call__(self, x: Any, /) -> Any: ...
