@@ -57,8 +57,8 @@ def tensorflow(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "-e", ".", *TF_FRAMEWORKS, *TEST_TOOLS)
     session.run("pytest", "-n", "2", "tests/features/test_tensorflow.py",
                 "tests/features/test_mlx.py",
-                "tests/features/test_named_sources.py", "tests/tooling/test_matrix_apart.py",
-                *session.posargs)
+                "tests/features/test_named_sources.py", "tests/features/test_explain_text.py",
+                "tests/tooling/test_matrix_apart.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

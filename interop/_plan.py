@@ -55,6 +55,8 @@ class Plan:
     kind: RouteKind = RouteKind.IDENTITY
     #: The array has no elements (no address to compare, nothing to protect).
     empty: bool = False
+    #: The number format, by canonical name (``float8_e4m3fn``, ``int4``); travels unchanged.
+    dtype: str = ""
 
     @property
     def zero_copy(self) -> bool:
@@ -62,10 +64,15 @@ class Plan:
         return self.route is not Route.COPY
 
     def __str__(self) -> str:
+        """The head names the format and the outcome, the next line the route, then why."""
         kind = {Route.IDENTITY: "no conversion", Route.SHARE: "zero-copy",
                 Route.COPY: "copy"}[self.route]
-        head = (f"{self.source} ({self.source_device}) -> {self.target} ({self.device}): {kind}")
-        lines = [head, *(f"  - {step}" for step in self.steps)]
+        what = f"{self.source} {self.dtype}" if self.dtype else self.source
+        head = f"{what} ({self.source_device}) -> {self.target} ({self.device}): {kind}"
+        lines = [head]
+        if self.route is not Route.IDENTITY:
+            lines.append(f"  route: {self.kind.value}")
+        lines.extend(f"  - {step}" for step in self.steps)
         return "\n".join(lines)
 
 
@@ -118,7 +125,7 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
                 tuple(reasons) if route is Route.COPY else (), may_copy=may_copy,
                 detach=info.requires_grad, handoff_only=handoff_only, copy=copy,
                 read_only=info.read_only, resolves_values=bool(info.value_hazards), kind=kind,
-                empty=0 in info.shape)
+                empty=0 in info.shape, dtype=info.dtype)
 
 
 def identity_plan(source: str, target: str, device: Device, copy: bool | None) -> Plan:
