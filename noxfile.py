@@ -38,11 +38,17 @@ def minimal(session: nox.Session) -> None:
     session.run("pytest", "-n", "2", *session.posargs, env={"INTEROP_EXPECT_BACKENDS": "numpy"})
 
 
+#: Besides interop's [dask] extra: the separate dask-array package, whose arrays interop serves.
+DASK_EXTRAS = ("dask-array==0.7.1",)
+
+
 @nox.session(python=PYTHON)
 def dask(session: nox.Session) -> None:
-    """Dask arrays on a real dask.distributed LocalCluster (tests/features/test_dask.py)."""
-    session.install(*CONSTRAINTS, "-e", ".[dask]", *FRAMEWORKS, *TEST_TOOLS)
-    session.run("pytest", "tests/features/test_dask.py", *session.posargs)
+    """Dask arrays on a real dask.distributed LocalCluster, for dask.array and the separate
+    dask-array package (tests/features/test_dask*.py); a few seconds more to install."""
+    session.install(*CONSTRAINTS, "-e", ".[dask]", *DASK_EXTRAS, *FRAMEWORKS, *TEST_TOOLS)
+    session.run("pytest", "tests/features/test_dask.py", "tests/features/test_dask_array.py",
+                "tests/features/test_dask_serialize.py", *session.posargs)
 
 
 #: Frameworks that must never share a process: importing tensorflow, then paddle, segfaults.

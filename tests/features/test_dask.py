@@ -243,6 +243,55 @@ def test_fresh_cluster_needs_no_setup() -> None:
     assert run_fresh(FRESH).strip().endswith("ok")
 
 
+ASYNC = FRESH_SETUP + """
+import asyncio
+
+async def main():
+    async with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                            dashboard_address=":0", asynchronous=True) as cluster, \\
+            Client(cluster, asynchronous=True) as client:
+        x = da.from_array(src.astype(ml_dtypes.bfloat16), chunks=(4, 3))
+        y = interop.to(x, "torch")  # cannot wait: the plugin is registered on the loop
+        for _ in range(200):
+            have = await client.run(lambda dask_worker: "interop-dask" in dask_worker.plugins)
+            if all(have.values()):
+                break
+            await asyncio.sleep(0.05)
+        assert all(have.values()), have
+        first, second = sorted(have)  # the workers' addresses
+        kept = client.persist(y, workers=[first])
+        await distributed.wait(kept)
+        out = await client.compute(kept, workers=[second])  # `second` ran no conversion
+        assert out.dtype == torch.bfloat16 and torch.equal(out, torch.from_numpy(src).bfloat16())
+        print("ok")
+
+asyncio.run(main())
+"""
+
+
+def test_an_async_client_gets_the_plugin() -> None:
+    """``interop.to`` cannot await: the plugin lands from the client's event loop."""
+    assert run_fresh(ASYNC).strip().endswith("ok")
+
+
+def test_workers_that_join_later_get_the_plugin(client: distributed.Client) -> None:
+    """The plugin is the scheduler's: a worker started after the conversion has it too."""
+    bf16 = _chunked("bfloat16")  # builds conversions: the client has the plugin now
+    before = set(client.scheduler_info()["workers"])
+    client.cluster.scale(len(before) + 1)
+    client.wait_for_workers(len(before) + 1, timeout=60)
+    (late,) = set(client.scheduler_info()["workers"]) - before
+    try:
+        assert client.run(lambda dask_worker: "interop-dask" in dask_worker.plugins,
+                          workers=[late]) == {late: True}
+        kept = bf16.persist(workers=[sorted(before)[0]])
+        distributed.wait(kept)
+        result = client.compute(kept, workers=[late]).result()  # only concatenates there
+        assert _bits(result) == _bits(_expected("torch", "bfloat16"))
+    finally:
+        client.retire_workers([late], close_workers=True)
+
+
 # -- trees ----------------------------------------------------------------------------------
 def test_to_each_over_a_tree_of_dask_arrays(client: distributed.Client) -> None:
     tree = {"x": _source(), "pair": (_source() > 0, 3), "name": "kept"}
