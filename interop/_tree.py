@@ -26,10 +26,11 @@ from ._acquire import check_copy
 from ._adapter import Adapter
 from ._convert import to
 from ._devices import Device
-from ._errors import InteropError, NotAnArrayError
+from ._errors import InteropError, NotAnArrayError, RouteFallback
 from ._grad import GradBridge
 from ._memory import interop_errors_only
 from ._registry import adapter_for, registry, resolve_target
+from ._remember import ROUTES
 
 __all__ = ["is_array", "like", "to_each", "via"]
 
@@ -38,6 +39,7 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 #: Types that are never arrays and never containers (exact types: np.float64 subclasses float).
+_MISSING = object()
 _PLAIN = frozenset({str, bytes, bytearray, memoryview, int, float, complex, bool, type(None)})
 
 
@@ -145,15 +147,42 @@ class _Walker:
                 return self._dict(node)
             if kind is _Kind.DATACLASS:
                 return _rebuild_dataclass(node, self.walk)
-            items = []
-            for index, value in enumerate(node):
-                key = index
-                items.append(self.walk(value))
-            key = None
+            items = self._items(node)
             return _rebuild_sequence(kind, node, items)
         except Exception as exc:
             _note_path(exc, key)
             raise
+
+    def _items(self, node: Any) -> list[Any]:
+        """The converted items of a list or tuple.
+
+        An item whose type has a remembered route (``interop.to``'s table for this target
+        and ``copy``) runs it directly: the same callable ``to`` would run, without the
+        per-leaf dispatch.  Everything else, and any value the route hands back, walks.
+        """
+        table = (ROUTES[self.copy].get(self.target) if self.device is None and
+                 self.stream is None else None) or {}
+        items = []
+        for index, value in enumerate(node):
+            try:
+                items.append(self._item(table, value))
+            except Exception as exc:
+                _note_path(exc, index)
+                raise
+        return items
+
+    def _item(self, table: dict[type, Any], value: Any) -> Any:
+        entry = table.get(type(value), _MISSING)
+        if entry is _MISSING:
+            return self.walk(value)
+        if self.first is None:
+            self.first = value
+        if entry is None:
+            return value
+        try:
+            return entry(value)
+        except RouteFallback:
+            return self.walk(value)
 
     def _dict(self, node: dict[Any, Any]) -> dict[Any, Any]:
         out = {} if type(node) is dict else _copy.copy(node)
