@@ -21,6 +21,7 @@ gradients are conjugated at the border.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,11 +32,15 @@ import torch
 
 from ._convert import to, unsafe_alias
 from ._errors import CopyRequiredError
-from ._grad import GradBridge
+from ._grad import GradBridge, _leaves
 from ._grad_tree import fill, split
 from ._tree import _InwardWalker, _walk, is_array
 
 __all__ = ["call_jax"]
+
+#: Host outputs this large are aliased; smaller ones are copied, which costs less than
+#: planning an alias (``unsafe_alias`` is not remembered).  Device outputs are always aliased.
+ALIAS_BYTES = 1 << 18
 
 
 class _Flat:
@@ -44,7 +49,8 @@ class _Flat:
     __slots__ = ("copy", "device", "home", "known", "run")
 
     def __init__(self, run: Callable[..., tuple[Any, ...]], device: Any, copy: bool | None,
-                 known: list[Any], home: torch.device | list[torch.device]) -> None:
+                 known: Callable[[], list[Any]],
+                 home: torch.device | list[torch.device]) -> None:
         self.run, self.device, self.copy, self.known = run, device, copy, known
         self.home = home  # where the outputs go: one device for all, or one each
 
@@ -56,7 +62,10 @@ def call_jax(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     """``bridge.func(*args, **kwargs)`` in JAX, differentiable by torch's autograd."""
     skeleton, diff, first = split((args, kwargs), _requires_grad)
     skeleton = _walk(_InwardWalker("jax", bridge.device, bridge.copy, None), skeleton)
-    known = split(skeleton, _is_jax)[1]  # converted arguments f might return as they are
+
+    def known() -> list[Any]:  # converted arguments f might return as they are
+        return [v for v in _leaves(skeleton, set()) if isinstance(v, jax.Array)]
+
     shape: list[Any] = [None]
     func = bridge.func
 
@@ -75,10 +84,6 @@ def _requires_grad(x: Any) -> bool:
     return isinstance(x, torch.Tensor) and x.requires_grad
 
 
-def _is_jax(x: Any) -> bool:
-    return isinstance(x, jax.Array)
-
-
 def _is_output(x: Any) -> bool:
     return isinstance(x, jax.Array) or is_array(x)  # tracers are not arrays to interop
 
@@ -90,7 +95,7 @@ class _Bridge(torch.autograd.Function):  # type: ignore[misc]
     def forward(ctx: Any, flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         xs = [to(t, "jax", device=flat.device, copy=flat.copy) for t in tensors]
         outs, vjp = jax.vjp(flat.run, *xs)
-        results = _to_torch(outs, flat.homes(len(outs)), [*xs, *flat.known])
+        results = _to_torch(outs, flat.homes(len(outs)), lambda: [*xs, *flat.known()])
         ctx.set_materialize_grads(False)
         ctx.mark_non_differentiable(*[r for r in results if not _inexact(r)])
         ctx.save_for_backward(*tensors, *results)
@@ -143,28 +148,44 @@ def _zero(out: Any) -> Any:
 def _gradients(found: Sequence[Any], tensors: Sequence[torch.Tensor],
                cts: Sequence[Any]) -> list[torch.Tensor]:
     """JAX's gradients as torch tensors in each leaf's dtype and device."""
-    results = _to_torch(found, [t.device for t in tensors], list(cts))
+    results = _to_torch(found, [t.device for t in tensors], lambda: list(cts))
     return [r if r.dtype == t.dtype else r.to(t.dtype) for r, t in zip(results, tensors,
                                                                        strict=True)]
 
 
 def _to_torch(arrays: Sequence[Any], devices: Sequence[torch.device],
-              known: list[Any]) -> list[torch.Tensor]:
-    """JAX arrays into torch: new buffers aliased, any other (an input, a repeat) copied."""
-    seen = {_pointer(k) for k in known if isinstance(k, jax.Array)}
+              known: Callable[[], list[Any]]) -> list[torch.Tensor]:
+    """JAX arrays into torch: large new buffers aliased; small ones, inputs, repeats copied.
+
+    ``known`` lists the JAX arrays whose buffers are not new (asked only for large ones).
+    """
+    seen: set[int | None] | None = None
     results = []
     for array, device in zip(arrays, devices, strict=True):
-        pointer = _pointer(array)
-        target = str(device)
-        if pointer is None or pointer in seen:
-            results.append(to(array, "torch", device=target))
-            continue
-        seen.add(pointer)
-        try:
-            results.append(unsafe_alias(array, "torch", device=target))
-        except CopyRequiredError:  # another device, or a layout torch cannot share
-            results.append(to(array, "torch", device=target))
+        place = None if _placed_on(array, device) else str(device)
+        if place is None and (array.nbytes >= ALIAS_BYTES or device.type != "cpu"):
+            if seen is None:
+                seen = {_pointer(k) for k in known()}
+            pointer = _pointer(array)
+            if pointer is not None and pointer not in seen:
+                seen.add(pointer)
+                try:
+                    results.append(unsafe_alias(array, "torch"))
+                    continue
+                except CopyRequiredError:  # a layout or dtype torch cannot share
+                    pass
+        results.append(to(array, "torch", device=place))
     return results
+
+
+def _placed_on(array: Any, device: torch.device) -> bool:
+    """Whether a JAX array already lies on this torch device (no device= needed)."""
+    if not isinstance(array, jax.Array):
+        return False
+    (where,) = array.devices()
+    if where.platform == "cpu":
+        return bool(device.type == "cpu")
+    return bool(device.type == "cuda" and where.id == (device.index or 0))
 
 
 def _pointer(x: Any) -> int | None:
@@ -178,7 +199,7 @@ def _pointer(x: Any) -> int | None:
 
 
 def _conj(x: Any) -> Any:
-    return jnp.conj(x) if jnp.iscomplexobj(x) else x
+    return jnp.conj(x) if np.dtype(x.dtype).kind == "c" else x
 
 
 def _inexact(t: torch.Tensor) -> bool:
@@ -186,4 +207,9 @@ def _inexact(t: torch.Tensor) -> bool:
 
 
 def _inexact_aval(out: Any) -> bool:
-    return bool(jnp.issubdtype(out.dtype, jnp.inexact))
+    return _inexact_dtype(np.dtype(out.dtype))
+
+
+@functools.cache
+def _inexact_dtype(dtype: np.dtype[Any]) -> bool:
+    return bool(jnp.issubdtype(dtype, jnp.inexact))  # bfloat16 and float8 included
