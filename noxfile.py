@@ -64,7 +64,8 @@ def tensorflow(session: nox.Session) -> None:
     session.run("pytest", "-n", "2", "tests/features/test_tensorflow.py",
                 "tests/features/test_mlx.py",
                 "tests/features/test_named_sources.py", "tests/features/test_explain_text.py",
-                "tests/tooling/test_matrix_apart.py", *session.posargs)
+                "tests/tooling/test_matrix_apart.py", "tests/tooling/test_semantics_more.py",
+                *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -72,7 +73,8 @@ def paddle(session: nox.Session) -> None:
     """PaddlePaddle in its own venv and process (never beside tensorflow)."""
     session.install(*CONSTRAINTS, "-e", ".", *PADDLE_FRAMEWORKS, *TEST_TOOLS)
     session.run("pytest", "-n", "2", "tests/features/test_paddle.py",
-                "tests/tooling/test_matrix_apart.py", *session.posargs)
+                "tests/tooling/test_matrix_apart.py", "tests/tooling/test_semantics_more.py",
+                *session.posargs)
 
 
 @nox.session(python=False)
