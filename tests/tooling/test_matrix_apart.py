@@ -229,3 +229,19 @@ def test_matrix_lists_tensorflow_and_paddle_together(tmp_path: Path) -> None:
         assert found[("numpy", name)]["status"] in ("zero-copy", "copy")
     assert found[("tensorflow", "paddle")]["status"] == "skipped"
     assert found[("paddle", "tensorflow")]["status"] == "skipped"
+
+
+def test_bench_leaves_a_clashing_pair_out(fakes: dict[str, str], tmp_path: Path) -> None:
+    """``interop bench`` times in one process: both members of a pair installed, neither."""
+    out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "interop", "bench", "--sizes", "4", "--budget", "0.001",
+            "--only", "numpy,fakea,fakeb", "--json", str(out)]
+    done = subprocess.run(argv, env=fakes, capture_output=True, text=True, check=False,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "numpy" in done.stdout and "fakea" not in done.stdout + out.read_text("utf-8")
+    assert not Path(fakes["FAKE_IMPORT_LOG"]).exists()  # neither was imported
+    # one member of the pair wanted: nothing to clash with, so it is timed in the process
+    one = subprocess.run([*argv[:-4], "--only", "numpy,fakea"], env=fakes, capture_output=True,
+                         text=True, check=False, timeout=300)
+    assert one.returncode == 0 and "fakea" in one.stdout, one.stdout + one.stderr
