@@ -90,8 +90,10 @@ def run_worker(name: str, args: Any, names: list[str]) -> tuple[list[dict[str, A
     """
     with tempfile.TemporaryDirectory(prefix="interop-matrix-") as tmp:
         out = str(Path(tmp) / f"{name}.json")
+        # stdout stays clean for the table (a framework may print on import); stderr shows
+        # the worker's progress and, if it dies, why
         proc = subprocess.run(worker_argv(name, args, names, out), stdin=subprocess.DEVNULL,
-                              check=False)
+                              stdout=subprocess.DEVNULL, check=False)
         if proc.returncode not in (0, 1) or not Path(out).exists():
             return [], f"the {name} worker process {_death(proc.returncode)}"
         with open(out, encoding="utf-8") as handle:
