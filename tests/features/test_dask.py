@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +21,8 @@ torch = pytest.importorskip("torch")
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 ml_dtypes = pytest.importorskip("ml_dtypes")
-tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
-from dask_support import FRESH_SETUP, run_fresh  # noqa: E402
+from dask_support import FRESH_SETUP, backends, run_fresh  # noqa: E402, F401
 
 import interop  # noqa: E402
 from interop._dask import ChunkwisePlan  # noqa: E402
@@ -306,35 +304,9 @@ def test_to_each_over_a_tree_of_dask_arrays(client: distributed.Client) -> None:
 
 
 # -- to_backend -----------------------------------------------------------------------------
-@pytest.fixture
-def backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """interop's ``dask.array.backends`` entry points, as pyproject.toml declares them.
-
-    The checkout is not installed here, so a dist-info with those entry points stands in.
-    """
-    from dask.array.backends import array_creation_dispatch
-    from dask.backends import detect_entrypoints
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    points = project["project"]["entry-points"]["dask.array.backends"]
-    info = tmp_path / "interop_dask_test-0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: interop-dask-test\n"
-                                   "Version: 0\n")
-    (info / "entry_points.txt").write_text(
-        "[dask.array.backends]\n" + "".join(f"{k} = {v}\n" for k, v in points.items()))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    detect_entrypoints.cache_clear()
-    for name in points:
-        array_creation_dispatch._lookup.pop(name, None)
-    yield
-    detect_entrypoints.cache_clear()
-    for name in points:
-        array_creation_dispatch._lookup.pop(name, None)
-
-
+@pytest.mark.usefixtures("backends")
 @pytest.mark.parametrize("target", ["torch", "jax"])
-def test_to_backend(client: distributed.Client, backends: None, target: str) -> None:
+def test_to_backend(client: distributed.Client, target: str) -> None:
     y = _source().to_backend(target)
     assert isinstance(y._meta, ARRAY_TYPES[target]) and y.chunks == _source().chunks
     result = y.compute()

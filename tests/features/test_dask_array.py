@@ -22,7 +22,7 @@ jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
-from dask_support import FRESH_SETUP, run_fresh  # noqa: E402
+from dask_support import FRESH_SETUP, backends, run_fresh  # noqa: E402, F401
 
 import interop  # noqa: E402
 from interop._dask import ChunkwisePlan  # noqa: E402
@@ -134,6 +134,17 @@ def test_to_each_over_a_tree(client: distributed.Client) -> None:
     (done,) = dask.compute(converted)
     assert isinstance(done["x"], torch.Tensor) and done["pair"][0].dtype == torch.bool
     np.testing.assert_array_equal(done["x"].numpy(), SOURCE)
+
+
+@pytest.mark.usefixtures("backends")
+@pytest.mark.parametrize("target", ["torch", "jax"])
+def test_to_backend(client: distributed.Client, target: str) -> None:
+    """interop's entry points serve dask-array too (its registry wants its own base class)."""
+    y = _source().to_backend(target)
+    assert type(y) is type(_source()) and isinstance(y._meta, TARGETS[target])
+    result = y.compute()
+    assert isinstance(result, TARGETS[target])
+    np.testing.assert_array_equal(interop.to_numpy(result), SOURCE)
 
 
 FRESH = FRESH_SETUP + """
