@@ -39,7 +39,6 @@ def register_torch_serializers() -> None:
     """Register interop's ``"dask"`` and ``"cuda"`` serializers for ``torch.Tensor``."""
     import distributed.protocol.torch  # noqa: F401 - distributed's own first (Parameter...)
     import torch
-    from distributed.protocol.cuda import cuda_deserialize, cuda_serialize
     from distributed.protocol.serialize import dask_deserialize, dask_serialize
 
     theirs = dask_serialize.dispatch(torch.Tensor)
@@ -61,8 +60,19 @@ def register_torch_serializers() -> None:
     serialize._interop = True  # type: ignore[attr-defined]
     dask_serialize.register(torch.Tensor, serialize)
     dask_deserialize.register(torch.Tensor, deserialize)
-    cuda_serialize.register(torch.Tensor, cuda_dumps)
-    cuda_deserialize.register(torch.Tensor, cuda_loads)
+    cuda = cuda_dispatch()
+    if cuda is not None:
+        cuda[0].register(torch.Tensor, cuda_dumps)
+        cuda[1].register(torch.Tensor, cuda_loads)
+
+
+def cuda_dispatch() -> tuple[Any, Any] | None:
+    """distributed's ``"cuda"`` family (``cuda_serialize``, ``cuda_deserialize``), if it has one."""
+    try:
+        from distributed.protocol.cuda import cuda_deserialize, cuda_serialize
+    except ImportError:  # a distributed without the family: CUDA tensors go as host bytes
+        return None
+    return cuda_serialize, cuda_deserialize
 
 
 def _dtype_name(t: Any) -> str:

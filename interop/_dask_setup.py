@@ -72,16 +72,14 @@ def _register_serializers() -> None:
     with _lock:
         if _serializing:
             return
-        from distributed.protocol.cuda import cuda_deserialize, cuda_serialize
         from distributed.protocol.serialize import dask_deserialize, dask_serialize
 
-        from ._dask_serialize import register_torch_serializers
+        from ._dask_serialize import cuda_dispatch, register_torch_serializers
 
         if "torch" in sys.modules:
             register_torch_serializers()
         else:  # replaces distributed's own lazy hook, which ours calls first
-            for dispatch in (dask_serialize, dask_deserialize, cuda_serialize,
-                             cuda_deserialize):
+            for dispatch in (dask_serialize, dask_deserialize, *(cuda_dispatch() or ())):
                 dispatch.register_lazy("torch", register_torch_serializers)
         _serializing = True
 
