@@ -5,8 +5,9 @@ requires grad is detached, a JAX tracer cannot leave JAX.  ``GradBridge`` decide
 call and without importing any framework, whether the call must instead go through a
 bridge that carries gradients across:
 
-* target JAX, a torch caller, torch grad mode on, some torch argument requiring grad
-  and a torch tensor as the first array argument (where ``via`` sends results):
+* target JAX, a torch caller, torch grad mode on, some torch argument requiring grad (or
+  wrapped by ``torch.func``) and a torch tensor as the first array argument (where ``via``
+  sends results):
   ``_grad_torch`` (a ``torch.autograd.Function`` around ``jax.vjp``);
 * target torch and some argument a JAX tracer (inside ``jax.grad``, ``jax.jit``,
   ``jax.vmap``...): ``_grad_jax`` (a ``jax.custom_vjp`` around ``jax.pure_callback``).
@@ -81,9 +82,14 @@ def _torch_needs_grad(torch: Any, tree: Any) -> bool:
             if not isinstance(leaf, torch.Tensor):
                 return False  # results go to another framework: they cannot carry a graph
             first = False
-        if isinstance(leaf, torch.Tensor) and leaf.requires_grad:
+        if isinstance(leaf, torch.Tensor) and (leaf.requires_grad or _wrapped(torch, leaf)):
             wanted = True
     return wanted and not first
+
+
+def _wrapped(torch: Any, tensor: Any) -> bool:
+    """A ``torch.func`` wrapper (inside ``torch.func.vmap``/``grad``): only the bridge takes it."""
+    return bool(torch._C._functorch.is_functorch_wrapped_tensor(tensor))
 
 
 def _leaves(node: Any, open_: set[int]) -> Iterator[Any]:

@@ -17,6 +17,10 @@ backward is itself bridged, as the JAX function ``(x, ct) -> vjp(f, x)(ct)``.
 
 Complex values: torch's gradients are the conjugates of JAX's, so cotangents and
 gradients are conjugated at the border.
+
+``torch.func``: the Function has a ``setup_context`` (so ``torch.func.grad``/``jacrev``
+work) and a ``vmap`` rule, which bridges ``jax.vmap`` of the function; a backward whose
+gradients are batched is bridged like a second-order one, per example.
 """
 
 from __future__ import annotations
@@ -46,13 +50,14 @@ ALIAS_BYTES = 1 << 18
 class _Flat:
     """A JAX function of flat arrays returning a tuple of arrays, and where it runs."""
 
-    __slots__ = ("copy", "device", "home", "known", "run")
+    __slots__ = ("copy", "device", "home", "kept", "known", "run")
 
     def __init__(self, run: Callable[..., tuple[Any, ...]], device: Any, copy: bool | None,
                  known: Callable[[], list[Any]],
                  home: torch.device | list[torch.device]) -> None:
         self.run, self.device, self.copy, self.known = run, device, copy, known
         self.home = home  # where the outputs go: one device for all, or one each
+        self.kept: Any = None  # forward's vjp and output shapes, until setup_context takes them
 
     def homes(self, count: int) -> list[torch.device]:
         return self.home if isinstance(self.home, list) else [self.home] * count
@@ -60,7 +65,7 @@ class _Flat:
 
 def call_jax(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``bridge.func(*args, **kwargs)`` in JAX, differentiable by torch's autograd."""
-    skeleton, diff, first = split((args, kwargs), _requires_grad)
+    skeleton, diff, first = split((args, kwargs), _crosses)
     skeleton = _walk(_InwardWalker("jax", bridge.device, bridge.copy, None), skeleton)
 
     def known() -> list[Any]:  # converted arguments f might return as they are
@@ -80,8 +85,12 @@ def call_jax(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     return fill(shape[0], outputs)
 
 
-def _requires_grad(x: Any) -> bool:
-    return isinstance(x, torch.Tensor) and x.requires_grad
+def _crosses(x: Any) -> bool:
+    """The tensors handed to the Function: those requiring grad, and torch.func's wrappers."""
+    return isinstance(x, torch.Tensor) and (x.requires_grad or _wrapped(x))
+
+
+_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 
 
 def _is_output(x: Any) -> bool:
@@ -92,22 +101,40 @@ class _Bridge(torch.autograd.Function):  # type: ignore[misc]
     """Inputs: the tensors requiring grad; outputs: ``flat.run``'s arrays, in torch."""
 
     @staticmethod
-    def forward(ctx: Any, flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def forward(flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         xs = [to(t, "jax", device=flat.device, copy=flat.copy) for t in tensors]
         outs, vjp = jax.vjp(flat.run, *xs)
         results = _to_torch(outs, flat.homes(len(outs)), lambda: [*xs, *flat.known()])
-        ctx.set_materialize_grads(False)
-        ctx.mark_non_differentiable(*[r for r in results if not _inexact(r)])
-        ctx.save_for_backward(*tensors, *results)
-        ctx.flat, ctx.vjp, ctx.count = flat, vjp, len(tensors)
-        ctx.outs = [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in outs]
+        flat.kept = (vjp, [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in outs])
         return tuple(results)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, ...]) -> None:
+        flat, *tensors = inputs
+        ctx.set_materialize_grads(False)
+        ctx.mark_non_differentiable(*[r for r in output if not _inexact(r)])
+        ctx.save_for_backward(*tensors, *output)
+        ctx.vjp, ctx.outs = flat.kept  # functorch may set up several levels for one forward
+        ctx.flat, ctx.count = flat, len(tensors)
+
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple[Any, ...], flat: _Flat,
+             *tensors: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[int, ...]]:
+        """``torch.func.vmap``: the same bridge around ``jax.vmap`` of the function."""
+        batched = _Flat(jax.vmap(flat.run, in_axes=tuple(in_dims[1:])), flat.device, flat.copy,
+                        flat.known, flat.home)
+        outputs = _Bridge.apply(batched, *tensors)
+        # for a level of torch.func.grad above this one: no per-example vjp, only the shapes
+        flat.kept = (None, [jax.ShapeDtypeStruct(o.shape[1:], o.dtype) for o in batched.kept[1]])
+        return outputs, (0,) * len(outputs)
 
     @staticmethod
     def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[Any, ...]:
         saved = ctx.saved_tensors  # checks that no aliased output was written in place
         tensors = saved[:ctx.count]
-        if torch.is_grad_enabled():  # create_graph=True: the backward is differentiated too
+        if torch.is_grad_enabled() or ctx.vjp is None or any(
+                g is not None and _wrapped(g) for g in grads):
+            # create_graph=True, or batched by torch.func.vmap: the backward is bridged too
             return (None, *_second_order(ctx.flat, ctx.outs, tensors, grads))
         cts = [_cotangent(g, o, ctx.flat.device) for g, o in zip(grads, ctx.outs, strict=True)]
         found = [_conj(g) for g in ctx.vjp(tuple(cts))]
@@ -115,9 +142,10 @@ class _Bridge(torch.autograd.Function):  # type: ignore[misc]
 
 
 def _second_order(flat: _Flat, outs: list[Any], tensors: Sequence[torch.Tensor],
-                  grads: Sequence[torch.Tensor | None]) -> list[torch.Tensor]:
+                  grads: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
     """The gradients as a bridged JAX function of (inputs, incoming gradients)."""
     given = [i for i, g in enumerate(grads) if g is not None and _inexact_aval(outs[i])]
+    wanted = [i for i, t in enumerate(tensors) if _inexact(t)]
     count = len(tensors)
 
     def vjp_of(*values: Any) -> tuple[Any, ...]:
@@ -125,11 +153,16 @@ def _second_order(flat: _Flat, outs: list[Any], tensors: Sequence[torch.Tensor],
         for i, value in zip(given, values[count:], strict=True):
             cts[i] = _conj(value)
         _, vjp = jax.vjp(flat.run, *values[:count])
-        return tuple(_conj(g) for g in vjp(tuple(cts)))
+        found = vjp(tuple(cts))
+        return tuple(_conj(found[i]) for i in wanted)
 
-    inner = _Flat(vjp_of, flat.device, flat.copy, flat.known, [t.device for t in tensors])
+    homes = [tensors[i].device for i in wanted]
+    inner = _Flat(vjp_of, flat.device, flat.copy, flat.known, homes)
     found = _Bridge.apply(inner, *tensors, *[grads[i] for i in given])
-    return [g.to(dtype=t.dtype) for g, t in zip(found, tensors, strict=True)]
+    result: list[torch.Tensor | None] = [None] * count
+    for i, g in zip(wanted, found, strict=True):
+        result[i] = g.to(dtype=tensors[i].dtype)
+    return result
 
 
 def _cotangent(grad: torch.Tensor | None, out: Any, device: Any) -> Any:
@@ -146,11 +179,15 @@ def _zero(out: Any) -> Any:
 
 
 def _gradients(found: Sequence[Any], tensors: Sequence[torch.Tensor],
-               cts: Sequence[Any]) -> list[torch.Tensor]:
-    """JAX's gradients as torch tensors in each leaf's dtype and device."""
-    results = _to_torch(found, [t.device for t in tensors], lambda: list(cts))
-    return [r if r.dtype == t.dtype else r.to(t.dtype) for r, t in zip(results, tensors,
-                                                                       strict=True)]
+               cts: Sequence[Any]) -> list[torch.Tensor | None]:
+    """JAX's gradients as torch tensors in each leaf's dtype and device (None: integers)."""
+    wanted = [i for i, t in enumerate(tensors) if _inexact(t)]
+    results = _to_torch([found[i] for i in wanted], [tensors[i].device for i in wanted],
+                        lambda: list(cts))
+    grads: list[torch.Tensor | None] = [None] * len(tensors)
+    for i, r in zip(wanted, results, strict=True):
+        grads[i] = r if r.dtype == tensors[i].dtype else r.to(tensors[i].dtype)
+    return grads
 
 
 def _to_torch(arrays: Sequence[Any], devices: Sequence[torch.device],

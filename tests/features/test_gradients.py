@@ -129,6 +129,24 @@ def test_torch_second_order_matches_torch(x64: None) -> None:
     close(h, hr, "float64")
 
 
+def test_torch_func_transforms() -> None:
+    f = interop.via("jax")(lambda a, b: jnp.sin(a) * b)
+    x, y = torch.randn(3, 2), torch.randn(2)
+
+    def loss(a: Any, b: Any) -> Any:
+        return f(a, b).sum()
+
+    close(torch.func.grad(loss)(x[0], y), torch.cos(x[0]) * y)
+    close(torch.func.grad(torch.func.grad(lambda a: f(a, y[0])))(x[0, 0]),
+          -torch.sin(x[0, 0]) * y[0])
+    close(torch.func.vmap(f, in_dims=(0, None))(x, y), torch.sin(x) * y)
+    close(torch.func.vmap(f, in_dims=(1, None))(x.T.contiguous(), y), torch.sin(x) * y)
+    gx, gy = torch.func.vmap(torch.func.grad(loss, argnums=(0, 1)), in_dims=(0, None))(x, y)
+    close(gx, torch.cos(x) * y)
+    close(gy, torch.sin(x))
+    close(torch.func.jacrev(lambda a: f(a, y))(x[0]), torch.diag(torch.cos(x[0]) * y))
+
+
 def test_integer_arguments_and_outputs_carry_no_gradient() -> None:
     def f(a: Any, idx: Any) -> tuple[Any, Any]:
         return a[idx] * 2.0, jnp.argmax(a)
@@ -139,6 +157,9 @@ def test_integer_arguments_and_outputs_carry_no_gradient() -> None:
     assert int(best) == 1
     values.sum().backward()
     assert x.grad is not None and x.grad.tolist() == [2.0, 0.0, 2.0]
+    batched = torch.func.vmap(interop.via("jax")(f), in_dims=(0, None))(
+        torch.eye(3), torch.tensor([1], dtype=torch.int32))
+    assert batched[0].tolist() == [[0.0], [2.0], [0.0]] and batched[1].tolist() == [0, 1, 2]
 
 
 def test_complex_gradients_follow_torch_convention() -> None:
