@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["GradBridge"]
@@ -51,8 +51,9 @@ class GradBridge:
                     and _torch_needs_grad(torch, (args, kwargs)))
         if name == "torch":
             jax = sys.modules.get("jax")
-            return jax is not None and any(isinstance(x, jax.core.Tracer)
-                                           for x in _leaves((args, kwargs), set()))
+            tracer = jax.core.Tracer if jax is not None else None
+            return tracer is not None and _any_leaf(
+                (args, kwargs), lambda x: isinstance(x, tracer), set())
         return False
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -73,18 +74,23 @@ class GradBridge:
 
 
 def _torch_needs_grad(torch: Any, tree: Any) -> bool:
+    """A tensor requires grad (or is a ``torch.func`` wrapper); the first array is torch's."""
     from ._tree import is_array
 
-    first = True
-    wanted = False
-    for leaf in _leaves(tree, set()):
-        if first and (isinstance(leaf, torch.Tensor) or is_array(leaf)):
-            if not isinstance(leaf, torch.Tensor):
-                return False  # results go to another framework: they cannot carry a graph
-            first = False
-        if isinstance(leaf, torch.Tensor) and (leaf.requires_grad or _wrapped(torch, leaf)):
-            wanted = True
-    return wanted and not first
+    state = [False, False]  # [first array met, a tensor needing the bridge met]
+
+    def visit(leaf: Any) -> bool:
+        if isinstance(leaf, torch.Tensor):
+            state[0] = True
+            if leaf.requires_grad or _wrapped(torch, leaf):
+                state[1] = True
+                return True
+        elif not state[0] and is_array(leaf):
+            return True  # results go to another framework: they cannot carry a graph
+        return False
+
+    _any_leaf(tree, visit, set())
+    return state[1]
 
 
 def _wrapped(torch: Any, tensor: Any) -> bool:
@@ -92,20 +98,51 @@ def _wrapped(torch: Any, tensor: Any) -> bool:
     return bool(torch._C._functorch.is_functorch_wrapped_tensor(tensor))
 
 
-def _leaves(node: Any, open_: set[int]) -> Iterator[Any]:
-    """Every non-container value of a tree, in ``via``'s walk order (a cycle ends the walk)."""
-    if isinstance(node, dict):
-        children: Any = node.values()
-    elif isinstance(node, (list, tuple)):
-        children = node
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        children = [getattr(node, f.name, None) for f in dataclasses.fields(node)]
+def _any_leaf(node: Any, visit: Callable[[Any], bool], open_: set[int]) -> bool:
+    """Visit the non-container values of a tree in ``via``'s walk order until ``visit`` says
+    stop (True); a cycle ends the walk (the ordinary path reports it)."""
+    tp = type(node)
+    kind = _KINDS.get(tp)
+    if kind is None:
+        kind = _KINDS[tp] = _kind(tp)
+    if kind == _LEAF:
+        return visit(node)
+    if kind == _SEQUENCE:
+        children: Any = node
+    elif kind == _MAPPING:
+        children = node.values()
     else:
-        yield node
-        return
+        children = [getattr(node, f.name, None) for f in dataclasses.fields(node)]
     if id(node) in open_:
-        return  # the ordinary walk reports the cycle
+        return False
     open_.add(id(node))
     for child in children:
-        yield from _leaves(child, open_)
+        if _any_leaf(child, visit, open_):
+            return True
     open_.discard(id(node))
+    return False
+
+
+_LEAF, _SEQUENCE, _MAPPING, _DATACLASS = range(4)
+#: The container kind of each type met (bounded by the number of types a program uses).
+_KINDS: dict[type, int] = {}
+
+
+def _kind(tp: type) -> int:
+    if issubclass(tp, dict):
+        return _MAPPING
+    if issubclass(tp, (list, tuple)):
+        return _SEQUENCE
+    return _DATACLASS if dataclasses.is_dataclass(tp) else _LEAF
+
+
+def _leaves(node: Any, open_: set[int]) -> list[Any]:
+    """Every non-container value of a tree, in ``via``'s walk order."""
+    found: list[Any] = []
+
+    def keep(leaf: Any) -> bool:
+        found.append(leaf)
+        return False
+
+    _any_leaf(node, keep, open_)
+    return found
