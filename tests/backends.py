@@ -37,7 +37,7 @@ CPU_BACKENDS = (Backend("numpy"), Backend("torch"), Backend("jax"), Backend("arr
 GPU_BACKENDS = (Backend("cupy", "cuda"), Backend("torch", "cuda"), Backend("jax", "cuda"))
 ALL_BACKENDS = CPU_BACKENDS + GPU_BACKENDS
 #: Test modules that need a GPU throughout: skipped whole (one line) where none is usable.
-GPU_MODULES = frozenset({"test_gpu.py", "test_dask_gpu.py"})
+GPU_MODULES = frozenset({"test_gpu.py", "test_dask_gpu.py", "test_gradients_gpu.py"})
 
 
 @cache
