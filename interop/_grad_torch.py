@@ -103,7 +103,13 @@ class _Bridge(torch.autograd.Function):  # type: ignore[misc]
     @staticmethod
     def forward(flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         xs = [to(t, "jax", device=flat.device, copy=flat.copy) for t in tensors]
-        outs, vjp = jax.vjp(flat.run, *xs)
+        try:
+            outs, vjp = jax.vjp(flat.run, *xs)
+        except jax.errors.ConcretizationTypeError as exc:
+            exc.add_note("interop.via('jax') traces the function with jax.vjp because a torch "
+                         "argument requires grad; call it under torch.no_grad() (or detach the "
+                         "arguments) if it needs concrete values and no gradient.")
+            raise
         results = _to_torch(outs, flat.homes(len(outs)), lambda: [*xs, *flat.known()])
         flat.kept = (vjp, [jax.ShapeDtypeStruct(o.shape, o.dtype) for o in outs])
         return tuple(results)

@@ -341,8 +341,9 @@ def via(target: Any, *, device: Any = None, copy: bool | None = None,
     (a ``torch.autograd.Function`` around ``jax.vjp``) and through ``via("torch")`` called
     with JAX tracers, inside ``jax.grad``, ``jax.jit`` or ``jax.vmap`` (a ``jax.custom_vjp``
     around ``jax.pure_callback``; its output shapes come from one evaluation per input
-    signature, or from ``result_shape``, a tree of ``jax.ShapeDtypeStruct``).  Other
-    targets (NumPy, array-api-strict) detach, as ``to_numpy`` does.  See docs/gradients.md.
+    signature, or from ``result_shape``, a tree of ``jax.ShapeDtypeStruct``, read only
+    then).  Other targets (NumPy, array-api-strict) detach, as ``to_numpy`` does.  See
+    docs/gradients.md.
     """
     check_copy(copy)  # a wrong copy= is the decorator's mistake: say so at once
 
