@@ -44,6 +44,7 @@ ENDPOINTS = (Endpoint("python"), Endpoint("numpy"), Endpoint("torch"), Endpoint(
              Endpoint("torch", "cuda"), Endpoint("cupy", "cuda"), Endpoint("jax", "cuda"))
 
 
+@cache
 def plugin_names() -> list[str]:
     """Frameworks of installed ``interop.adapters`` plugins, by entry-point name (not loaded:
     loading one imports its framework, and some frameworks must not meet in one process)."""
