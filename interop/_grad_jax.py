@@ -34,9 +34,9 @@ from ._convert import to, to_numpy
 from ._dtypes import numpy_dtype
 from ._errors import InteropError
 from ._grad import GradBridge, _leaves
-from ._grad_tree import Slot, fill, split
+from ._grad_tree import Slot, convert_rest, fill, split
 from ._registry import adapter_for, resolve_target
-from ._tree import _InwardWalker, _walk, is_array
+from ._tree import is_array
 
 __all__ = ["call_torch"]
 
@@ -49,7 +49,7 @@ Flat = Callable[[list[torch.Tensor]], list[Any]]
 def call_torch(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``bridge.func(*args, **kwargs)`` with JAX (traced) arguments, differentiable by JAX."""
     skeleton, leaves, _ = split((args, kwargs), _is_jax)
-    skeleton = _walk(_InwardWalker("torch", bridge.device, bridge.copy, None), skeleton)
+    skeleton = convert_rest(skeleton, "torch", bridge.device, bridge.copy)
     shape: list[Any] = [None]
     func = bridge.func
 

@@ -37,8 +37,8 @@ import torch
 from ._convert import to, unsafe_alias
 from ._errors import CopyRequiredError
 from ._grad import GradBridge, _leaves
-from ._grad_tree import fill, split
-from ._tree import _InwardWalker, _walk, is_array
+from ._grad_tree import convert_rest, fill, split
+from ._tree import is_array
 
 __all__ = ["call_jax"]
 
@@ -66,7 +66,7 @@ class _Flat:
 def call_jax(bridge: GradBridge, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``bridge.func(*args, **kwargs)`` in JAX, differentiable by torch's autograd."""
     skeleton, diff, first = split((args, kwargs), _crosses)
-    skeleton = _walk(_InwardWalker("jax", bridge.device, bridge.copy, None), skeleton)
+    skeleton = convert_rest(skeleton, "jax", bridge.device, bridge.copy)
 
     def known() -> list[Any]:  # converted arguments f might return as they are
         return [v for v in _leaves(skeleton, set()) if isinstance(v, jax.Array)]
@@ -102,7 +102,7 @@ class _Bridge(torch.autograd.Function):  # type: ignore[misc]
 
     @staticmethod
     def forward(flat: _Flat, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        xs = [to(t, "jax", device=flat.device, copy=flat.copy) for t in tensors]
+        xs = [to(t.detach(), "jax", device=flat.device, copy=flat.copy) for t in tensors]
         try:
             outs, vjp = jax.vjp(flat.run, *xs)
         except jax.errors.ConcretizationTypeError as exc:

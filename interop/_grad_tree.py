@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._tree import _walk, _Walker
+from ._tree import _InwardWalker, _walk, _Walker
 
-__all__ = ["Slot", "fill", "split"]
+__all__ = ["Slot", "convert_rest", "fill", "split"]
 
 
 class Slot:
@@ -45,7 +45,7 @@ class _Take(_Walker):
                 self.first = node
             self.taken.append(node)
             return Slot(len(self.taken) - 1)
-        return super().walk(node)
+        return _plain_container(self, node)
 
     def leaf(self, x: Any) -> Any:
         if self.first is None:
@@ -63,10 +63,43 @@ class _Put(_Walker):
     def walk(self, node: Any) -> Any:
         if type(node) is Slot:
             return self.values[node.index]
-        return super().walk(node)
+        return _plain_container(self, node)
 
     def leaf(self, x: Any) -> Any:
         return x
+
+
+def _plain_container(walker: _Walker, node: Any) -> Any:
+    """Plain tuples, lists and dicts rebuilt directly (the common case, and the cheap one);
+    everything else, and a container met again (a cycle, which it reports), by the walker."""
+    tp = type(node)
+    if (tp is tuple or tp is list or tp is dict) and id(node) not in walker._open:
+        walker._open.add(id(node))
+        if tp is dict:
+            out: Any = {key: walker.walk(value) for key, value in node.items()}
+        else:
+            out = [walker.walk(value) for value in node]
+            if tp is tuple:
+                out = tuple(out)
+        walker._open.discard(id(node))
+        return out
+    return _Walker.walk(walker, node)
+
+
+class _Rest(_InwardWalker):
+    """``via``'s walk over the arguments, stepping over the ``Slot``s (no detection)."""
+
+    __slots__ = ()
+
+    def walk(self, node: Any) -> Any:
+        if type(node) is Slot:
+            return node
+        return super().walk(node)
+
+
+def convert_rest(skeleton: Any, target: str, device: Any, copy: bool | None) -> Any:
+    """Convert the arrays ``split`` left in a skeleton, as ``via`` converts its arguments."""
+    return _walk(_Rest(target, device, copy, None), skeleton)
 
 
 def split(tree: Any, select: Callable[[Any], bool]) -> tuple[Any, list[Any], Any]:

@@ -354,3 +354,10 @@ def test_concrete_jax_arrays_take_the_ordinary_path() -> None:
     close(out, jnp.sin(x) * x)
     as_numpy = interop.via("numpy")(lambda a: a * 2)(x)
     assert isinstance(as_numpy, jax.Array)
+
+
+def test_a_cyclic_argument_is_refused_on_the_gradient_path() -> None:
+    cyclic: list[Any] = [leaf([1.0, 2.0])]
+    cyclic.append(cyclic)
+    with pytest.raises(interop.InteropError, match="contains itself"):
+        interop.via("jax")(lambda a: a[0])(cyclic)
