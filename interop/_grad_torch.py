@@ -57,7 +57,7 @@ class _Flat:
                  home: torch.device | list[torch.device]) -> None:
         self.run, self.device, self.copy, self.known = run, device, copy, known
         self.home = home  # where the outputs go: one device for all, or one each
-        self.kept: Any = None  # forward's vjp and output shapes, until setup_context takes them
+        self.kept: Any = None  # forward's vjp and output shapes, read by setup_context
 
     def homes(self, count: int) -> list[torch.device]:
         return self.home if isinstance(self.home, list) else [self.home] * count
