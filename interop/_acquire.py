@@ -28,6 +28,8 @@ class Source:
     owner: Adapter
     #: Why acquiring copied the input (a Python list...), or ``None``.
     copied: str | None
+    #: What the caller asked (a remembered coercion replays it).
+    request: Request | None = None
 
     @property
     def unchanged(self) -> bool:
@@ -45,7 +47,7 @@ def acquire(x: Any, dst: Adapter, device: Device | None, copy: bool | None, stre
     owner = adapter_for(x)
     request = Request(dst, device, copy, stream, explaining, load_adapter)
     array, adapter, copied = owner.coerce(x, request)
-    return Source(array, adapter, owner, copied)
+    return Source(array, adapter, owner, copied, request)
 
 
 def check_copy(copy: object) -> bool | None:

@@ -126,6 +126,10 @@ class Adapter:
     #: The target's ``from_dlpack`` calls ``__dlpack__(stream=S)`` with the stream *it*
     #: will read on (JAX): device hand-offs give it a producer that forwards S.
     consumer_names_stream: ClassVar[bool] = False
+    #: ``coerce`` depends only on the value and the request (no export, no stream, no
+    #: side effect), so the route of what it returns may be remembered for the input's
+    #: type: NumPy scalars, Python sequences and numbers, buffers.
+    coerces_purely: ClassVar[bool] = False
 
     # -- detection -----------------------------------------------------------------
     def owns(self, tp: type) -> bool:

@@ -28,7 +28,7 @@ from ._errors import InteropError, RouteFallback, UnsupportedDtypeError
 from ._execute import build
 from ._plan import Plan, Route, identity_plan, make_plan
 from ._registry import on_change, resolve_target
-from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, use_c_entries
+from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, remember_coerced, use_c_entries
 
 __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 
@@ -185,8 +185,11 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
             raise
         raise _foreign(exc, source.owner.name if source else type(x).__name__, dst,
                        stage) from exc
-    if keep and stream is None and source.unchanged and not isinstance(target, Adapter):
-        _keep(plan, source, target, device, copy, native=native, run=run)
+    if keep and stream is None and not isinstance(target, Adapter):
+        if source.unchanged:
+            _keep(plan, source, target, device, copy, native=native, run=run)
+        elif device is None and source.owner.coerces_purely and source.request is not None:
+            _keep_coerced(source, type(x), target, copy, native or run, native is not None)
     return result
 
 
@@ -222,6 +225,27 @@ def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | Non
     else:  # keyed; beside a native entry, it serves the values the native call refuses
         key = _route_key(source.adapter, resolve_target(target))
         remember(copy, target, device, tp, key=key, route_key=key(source.array), run=run)
+
+
+def _keep_coerced(source: Source, tp: type, target: Any, copy: bool | None, run: Any,  # noqa: PLR0917
+                  native: bool) -> None:
+    """A coerced input (NumPy scalar, list): remember "coerce, then this route" for ``tp``."""
+    key = _route_key(source.adapter, resolve_target(target))
+    remember_coerced(copy, target, tp, coerce=source.owner.coerce, request=source.request,
+                     key=_coerced_key(source.adapter, key),
+                     route_key=(source.copied, source.adapter, key(source.array)), run=run,
+                     native=native)
+
+
+def _coerced_key(expected: Adapter, key: Callable[[Any], Hashable]
+                 ) -> Callable[[Any, Any], Hashable]:
+    """The route key of a coerced array, for arrays of the adapter the first one went to."""
+    def coerced_key(adapter: Adapter, array: Any) -> Hashable:
+        if adapter is not expected:
+            raise KeyError(adapter.name)  # another adapter's array: plan it
+        return key(array)
+
+    return coerced_key
 
 
 _KEYS: dict[tuple[Adapter, Adapter], Callable[[Any], Hashable]] = {}

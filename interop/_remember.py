@@ -25,8 +25,8 @@ from typing import Any
 
 from ._errors import RouteFallback
 
-__all__ = ["DEVICE_ROUTES", "ROUTES", "KeyedRoute", "NativeRoute", "clear", "native_entry",
-           "remember"]
+__all__ = ["DEVICE_ROUTES", "ROUTES", "CoercedRoute", "KeyedRoute", "NativeRoute", "clear",
+           "native_entry", "remember", "remember_coerced"]
 
 #: copy -> target -> type -> entry
 ROUTES: dict[Any, dict[Any, dict[type, Any]]] = {None: {}, True: {}, False: {}}
@@ -76,6 +76,36 @@ class PyKeyedRoute:
         except (KeyError, TypeError):
             raise RouteFallback from None
         return run(x)
+
+
+class CoercedRoute:
+    """An input the owner coerces first (a NumPy scalar, a list): coerce, then the route.
+
+    The coercion is the one the planner ran (``Adapter.coerce`` with the same request);
+    its result is keyed by why it copied, the adapter it went to and that adapter's
+    ``route_key``, each key with the route the planner chose for it (the native call where
+    the plan had one; any exception from it means "plan this value", as for a native
+    entry).  An unseen key means "plan this value".
+    """
+
+    __slots__ = ("coerce", "key", "request", "runs")
+
+    def __init__(self, coerce: Callable[[Any, Any], Any], request: Any,
+                 key: Callable[[Any, Any], Hashable], runs: dict[Hashable, Any]) -> None:
+        self.coerce, self.request, self.key, self.runs = coerce, request, key, runs
+
+    def __call__(self, x: Any) -> Any:
+        array, adapter, copied = self.coerce(x, self.request)
+        try:
+            run, native = self.runs[copied, adapter, self.key(adapter, array)]
+        except (KeyError, TypeError):
+            raise RouteFallback from None
+        if not native:
+            return run(array)
+        try:
+            return run(array)
+        except Exception:  # noqa: BLE001 - the native call refuses: the planner decides
+            raise RouteFallback from None
 
 
 NativeRoute: Any = PyNativeRoute
@@ -137,6 +167,25 @@ def remember(copy: bool | None, target: Any, device: Any, tp: type, *,
                 return  # an identity entry covers every value of the type
             elif not isinstance(entry, NativeRoute):
                 inner[tp] = _keyed_entry(key, {route_key: run})
+
+
+def remember_coerced(copy: bool | None, target: Any, tp: type, *, coerce: Any, request: Any,
+                     key: Callable[[Any, Any], Hashable], route_key: Hashable,
+                     run: Callable[[Any], Any], native: bool) -> None:
+    """Store the route of a coerced input (``device=None`` calls only) for its type."""
+    try:
+        hash(target)
+    except TypeError:
+        return
+    with _lock:
+        inner = ROUTES[copy].setdefault(target, {})
+        if len(inner) >= MAX_TYPES:
+            inner.clear()
+        entry = inner.get(tp)
+        if not isinstance(entry, CoercedRoute):
+            inner[tp] = CoercedRoute(coerce, request, key, {route_key: (run, native)})
+        elif len(entry.runs) < MAX_KEYS:
+            entry.runs[route_key] = (run, native)
 
 
 def clear() -> None:

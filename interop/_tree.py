@@ -172,9 +172,10 @@ class _Walker:
         return items
 
     def _item(self, table: dict[type, Any], value: Any) -> Any:
-        entry = table.get(type(value), _MISSING)
-        if entry is _MISSING:
-            return self.walk(value)
+        tp = type(value)
+        entry = table.get(tp, _MISSING)
+        if entry is _MISSING or self._kinds.get(tp) is not _Kind.ARRAY:
+            return self.walk(value)  # containers (a list has a route of its own) walk
         if self.first is None:
             self.first = value
         if entry is None:

@@ -22,6 +22,7 @@ class BufferAdapter(Adapter):
     """Objects with ``__array_interface__``, ``__array__`` or the buffer protocol."""
 
     name = "buffer"
+    coerces_purely = True  # np.asarray of the buffer: a view, or the copy __array__ makes
 
     def owns(self, tp: type) -> bool:
         if hasattr(tp, "__array_interface__") or hasattr(tp, "__array__"):
@@ -78,6 +79,7 @@ class PythonAdapter(Adapter):
     """
 
     name = "python"
+    coerces_purely = True  # np.array of the value, fitted to the target
 
     def owns(self, tp: type) -> bool:
         return issubclass(tp, (numbers.Number, list, tuple, range)) and \

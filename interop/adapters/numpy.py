@@ -21,6 +21,7 @@ class NumpyAdapter(Adapter):
     target_modules = ("numpy", "array_api_compat.numpy")
     host_hub = True
     any_layout = True
+    coerces_purely = True  # a NumPy scalar becomes a 0-d array, nothing else
     holds_read_only = True
     negative_strides = True
 

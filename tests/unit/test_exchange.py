@@ -20,15 +20,15 @@ from interop._accel import exchange
 from interop._errors import RouteFallback
 
 torch = pytest.importorskip("torch")
-if exchange is None:
-    pytest.skip("interop._exchange is not built or the C path is off", allow_module_level=True)
-if getattr(torch.Tensor, "__dlpack_c_exchange_api__", None) is None:
-    pytest.skip(f"torch {torch.__version__} has no DLPack C exchange API",
-                allow_module_level=True)
+_REASON = ("interop._exchange is not built or the C path is off" if exchange is None else
+           f"torch {torch.__version__} has no DLPack C exchange API"
+           if getattr(torch.Tensor, "__dlpack_c_exchange_api__", None) is None else None)
+pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
 
-from interop.adapters.torch import _native_routes  # noqa: E402  (after the skips)
+if _REASON is None:
+    from interop.adapters.torch import _native_routes
 
-TO_NUMPY, FROM_NUMPY = _native_routes()
+    TO_NUMPY, FROM_NUMPY = _native_routes()
 
 
 def test_torch_uses_the_exchange_routes() -> None:
