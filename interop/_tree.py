@@ -304,7 +304,10 @@ def _like(x: Any, ref: Any, copy: bool | None) -> Any:
             "framework, or call interop.to(x, target) with a framework name."
         )
     adapter = adapter_for(ref)
-    return _Walker(adapter.name, adapter.device_of(ref), copy, None).leaf(x)
+    device = adapter.device_of(ref)
+    if adapter_for(x).device_of(x) == device:  # same conversion, eligible for the fast route
+        return to(x, adapter.name, copy=copy)
+    return to(x, adapter.name, device=device, copy=copy)
 
 
 def _note_plain_sequences(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any],
