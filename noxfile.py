@@ -112,13 +112,23 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Overhead and copy-throughput ratios (benchmarks/overhead.py), JSON under bench-results/."""
+    """Speed tables (benchmarks/speed.py, overhead.py, interop bench), JSON in bench-results/.
+
+    ``nox -s bench -- --instructions`` adds callgrind instruction counts per call
+    (benchmarks/instructions.py; needs valgrind, takes a few minutes).
+    """
     session.install(*CONSTRAINTS, "-e", ".[cli]", *FRAMEWORKS)
     stamp = session.run("python", "-c", "import time; print(time.strftime('%Y%m%d-%H%M%S'))",
                         silent=True)
     stamp = (stamp or "latest").strip()
+    counts = "--instructions" in session.posargs
+    session.run("python", "benchmarks/speed.py", "--json", f"bench-results/speed-{stamp}.json")
     session.run("python", "benchmarks/overhead.py", "--json",
-                f"bench-results/overhead-{stamp}.json", *session.posargs)
+                f"bench-results/overhead-{stamp}.json",
+                *(a for a in session.posargs if a != "--instructions"))
+    if counts:
+        session.run("python", "benchmarks/instructions.py", "--json",
+                    f"bench-results/instructions-{stamp}.json")
     session.run("interop", "bench", "--json", f"bench-results/bench-{stamp}.json")
 
 
