@@ -19,7 +19,8 @@
  * code may change the tables.
  *
  * WritableGuard(func, fallback, ndarray) calls func(array) only for writable NumPy arrays
- * and raises `fallback` otherwise (torch.from_numpy would alias read-only memory).
+ * in native byte order with non-negative strides, and raises `fallback`
+ * otherwise (torch.from_numpy would alias read-only memory, or throw for the others).
  *
  * Multi-phase initialisation; heap types; per-module state holds the types.
  */
@@ -560,9 +561,17 @@ guard_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
         PyErr_SetNone(self->fallback);  /* not a NumPy array: not this route's to decide */
         return NULL;
     }
-    if (!(PyArray_FLAGS((PyArrayObject *)array) & NPY_ARRAY_WRITEABLE)) {
+    PyArrayObject *a = (PyArrayObject *)array;
+    if (!(PyArray_FLAGS(a) & NPY_ARRAY_WRITEABLE) || !PyArray_ISNBO(PyArray_DESCR(a)->byteorder)) {
         PyErr_SetNone(self->fallback);
         return NULL;
+    }
+    /* torch.from_numpy throws (a C++ exception, ~100k instructions) for these: decide here */
+    for (int d = 0; d < PyArray_NDIM(a); d++) {
+        if (PyArray_STRIDES(a)[d] < 0) {
+            PyErr_SetNone(self->fallback);
+            return NULL;
+        }
     }
     return PyObject_CallOneArg(self->func, array);
 }

@@ -113,3 +113,22 @@ def test_copy_routes_match_the_planned_route() -> None:
                 assert str(fast.dtype) == str(planned.dtype)
     t = torch.arange(5.0)
     assert not interop.shares_memory(interop.to(t, "numpy", copy=True), t)
+
+
+@pytest.mark.parametrize("case", ["read-only", "negative", "byte-swapped"])
+def test_writable_guard_decides_before_calling(case: str) -> None:
+    """The values torch.from_numpy would refuse never reach it (it throws a C++ exception)."""
+    from interop._accel import speedups
+    from interop._errors import RouteFallback
+
+    calls = []
+    guard = speedups.WritableGuard(calls.append, RouteFallback, np.ndarray)
+    a = np.arange(4.0)
+    if case == "read-only":
+        a.flags.writeable = False
+    value = {"negative": a[::-1], "byte-swapped": a.astype(">f8")}.get(case, a)
+    with pytest.raises(RouteFallback):
+        guard(value)
+    assert calls == []
+    guard(np.arange(4.0))
+    assert len(calls) == 1
