@@ -30,7 +30,7 @@ from ._errors import InteropError, NotAnArrayError, RouteFallback
 from ._grad import GradBridge
 from ._memory import interop_errors_only
 from ._registry import adapter_for, registry, resolve_target
-from ._remember import ROUTES
+from ._remember import ROUTES, CoercedRoute
 
 __all__ = ["is_array", "like", "to_each", "via"]
 
@@ -172,10 +172,9 @@ class _Walker:
         return items
 
     def _item(self, table: dict[type, Any], value: Any) -> Any:
-        tp = type(value)
-        entry = table.get(tp, _MISSING)
-        if entry is _MISSING or self._kinds.get(tp) is not _Kind.ARRAY:
-            return self.walk(value)  # containers (a list has a route of its own) walk
+        entry = table.get(type(value), _MISSING)
+        if entry is _MISSING or type(entry) is CoercedRoute:
+            return self.walk(value)  # lists walk as containers, numbers stay as they are
         if self.first is None:
             self.first = value
         if entry is None:
