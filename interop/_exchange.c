@@ -9,9 +9,10 @@
  * unknown dtype, a conj/neg-bit tensor, a tensor off the host) raises `fallback`, which
  * sends it to the keyed routes and the planner, and never reaches a call that throws.
  *
- *   ToNumpy(api, dtypes, exact, other, fallback)(t) -> ndarray viewing t (base: t)
- *       dtypes: ((code, bits, numpy dtype), ...); exact: the types the table serves
- *       (other types go to `other(t)`, the Python-level native call).
+ *   ToNumpy(api, dtypes, exact, other, fallback, check_bits=True)(t) -> ndarray viewing t
+ *       (base: t).  dtypes: ((code, bits, numpy dtype), ...); exact: the types the table
+ *       serves (other types go to `other(t)`, the Python-level native call); check_bits:
+ *       ask t.is_neg() / t.is_conj() (torch's lazy bits, which the table exports raw).
  *   FromNumpy(api, dtypes, other, fallback)(a) -> framework tensor owning a reference to a
  *       dtypes: ((numpy dtype, code, bits), ...); subclasses of ndarray go to `other(a)`.
  *
@@ -76,6 +77,7 @@ typedef struct {
     PyObject *exact;     /* tuple of types (ToNumpy) */
     PyObject *other;
     PyObject *fallback;
+    int check_bits;      /* ToNumpy: ask is_neg()/is_conj() (torch's lazy sign/conj bits) */
     int n_dtypes;
     DtypeRow dtypes[MAX_DTYPES];
     vectorcallfunc vectorcall;
@@ -202,7 +204,7 @@ to_numpy_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwna
     if (!exact) {
         return PyObject_CallOneArg(self->other, x);
     }
-    int neg = flag_is_set(x, str_is_neg);  /* raw memory holds the other sign: plan a copy */
+    int neg = self->check_bits ? flag_is_set(x, str_is_neg) : 0;  /* memory holds -x */
     if (neg != 0) {
         return neg < 0 ? NULL : refuse(self);
     }
@@ -223,7 +225,7 @@ to_numpy_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwna
     if (descr == NULL) {
         return refuse(self);
     }
-    if (t.dtype.code == KDL_COMPLEX) {
+    if (t.dtype.code == KDL_COMPLEX && self->check_bits) {
         int conj = flag_is_set(x, str_is_conj);
         if (conj != 0) {
             return conj < 0 ? NULL : refuse(self);
@@ -259,8 +261,9 @@ static PyObject *
 to_numpy_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     PyObject *capsule, *dtypes, *exact, *other, *fallback;
-    if (!PyArg_ParseTuple(args, "O!OO!OO:ToNumpy", &PyCapsule_Type, &capsule, &dtypes,
-                          &PyTuple_Type, &exact, &other, &fallback)) {
+    int check_bits = 1;
+    if (!PyArg_ParseTuple(args, "O!OO!OO|p:ToNumpy", &PyCapsule_Type, &capsule, &dtypes,
+                          &PyTuple_Type, &exact, &other, &fallback, &check_bits)) {
         return NULL;
     }
     const DLPackExchangeAPI *api = api_from_capsule(capsule, 0);
@@ -277,6 +280,7 @@ to_numpy_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->other = Py_NewRef(other);
     self->fallback = Py_NewRef(fallback);
     self->vectorcall = to_numpy_call;
+    self->check_bits = check_bits;
     if (read_dtypes(self, dtypes, 0) < 0) {
         Py_DECREF(self);
         return NULL;

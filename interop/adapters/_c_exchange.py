@@ -48,13 +48,17 @@ def _numpy_rows(names: Iterable[str]) -> list[tuple[Any, int, int]]:
 
 
 def to_numpy_route(tp: type, names: Iterable[str], exact: tuple[type, ...],
-                   other: Native) -> Native | None:
-    """framework -> NumPy views through the table; types not in ``exact`` go to ``other``."""
+                   other: Native, *, lazy_bits: bool = False) -> Native | None:
+    """framework -> NumPy views through the table; types not in ``exact`` go to ``other``.
+
+    ``lazy_bits``: the framework has torch's negative/conjugate bits (``is_neg()``,
+    ``is_conj()``), which the table exports raw; such tensors go to the planner.
+    """
     api = exchange_api(tp)
     if api is None or exchange is None:
         return None
     rows = tuple((code, bits, dtype) for dtype, code, bits in _numpy_rows(names))
-    route: Native = exchange.ToNumpy(api, rows, exact, other, RouteFallback)
+    route: Native = exchange.ToNumpy(api, rows, exact, other, RouteFallback, lazy_bits)
     return route
 
 

@@ -13,15 +13,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import paddle
 
-from .._adapter import Adapter, ArrayInfo
+from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
-from .._errors import InteropError, UnsupportedDeviceError, UnsupportedDtypeError
+from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import native_contiguous
+from ._c_exchange import from_numpy_route, to_numpy_route
 from ._views import canonical_name, host_view_of
 
 __all__ = ["PaddleAdapter"]
@@ -72,6 +74,18 @@ class _Exporter:
         return self._pair
 
 
+def _no_native(x: Any) -> Any:
+    """Types the exchange table does not serve (subclasses): the planner decides."""
+    raise RouteFallback
+
+
+@functools.cache
+def _native_routes() -> tuple[Native | None, Native | None]:
+    names = list(_NAMES.values())
+    return (to_numpy_route(paddle.Tensor, names, (paddle.Tensor,), _no_native),
+            from_numpy_route(paddle.Tensor, names, _no_native))
+
+
 class PaddleAdapter(Adapter):
     name = "paddle"
     target_modules = ("paddle",)
@@ -105,6 +119,23 @@ class PaddleAdapter(Adapter):
 
     def data_pointer(self, x: Any) -> int | None:
         return int(x.data_ptr())
+
+    def native(self, kind: RouteKind, peer: Adapter) -> Native | None:
+        """Paddle <-> NumPy through Paddle's DLPack C exchange table, where it is used.
+
+        The routes take only what the plan shares as it is (host tensors, NumPy arrays
+        that are writable, aligned, native-order and positively strided, dtypes both
+        hold) and send every other value to the planner; without the C extension there
+        is no native call and the keyed routes serve.
+        """
+        if not peer.host_hub:
+            return None
+        routes = _native_routes()
+        if kind is RouteKind.SHARE_TO_HUB:
+            return routes[0]
+        if kind is RouteKind.SHARE_FROM_HUB:
+            return routes[1]
+        return None
 
     # -- target side ------------------------------------------------------------------
     def check_dtype(self, dtype: str) -> None:

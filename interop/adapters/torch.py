@@ -56,7 +56,7 @@ def _native_routes() -> tuple[Native, Native]:
     names = [n for n in _NAMES.values()]
     to_numpy: Native = torch.Tensor.numpy
     exact = (torch.Tensor, torch.nn.Parameter)  # no __torch_function__ of their own
-    return (to_numpy_route(torch.Tensor, names, exact, to_numpy) or to_numpy,
+    return (to_numpy_route(torch.Tensor, names, exact, to_numpy, lazy_bits=True) or to_numpy,
             from_numpy_route(torch.Tensor, names, _FROM_NUMPY) or _FROM_NUMPY)
 
 

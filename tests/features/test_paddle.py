@@ -62,3 +62,27 @@ def test_read_only_numpy_is_copied() -> None:
     assert "read-only" in str(interop.explain(a, "paddle"))
     with pytest.raises(interop.CopyRequiredError):
         interop.to(a, "paddle", copy=False)
+
+
+def test_paddle_numpy_routes_use_the_c_exchange_table_where_built() -> None:
+    """Paddle publishes the DLPack exchange table; its routes share and refuse as planned."""
+    from interop._accel import exchange
+    from interop._errors import RouteFallback
+    from interop.adapters.paddle import _native_routes
+
+    to_numpy, from_numpy = _native_routes()
+    if exchange is None:
+        assert (to_numpy, from_numpy) == (None, None)
+        return
+    t = paddle.arange(6, dtype="float32")
+    view = to_numpy(t)
+    assert view.__array_interface__["data"][0] == t.data_ptr() and view.base is t
+    a = np.arange(6, dtype=np.float32)
+    shared = from_numpy(a)
+    shared[0] = 42
+    assert a[0] == 42
+    read_only = a.copy()
+    read_only.flags.writeable = False
+    for refused in (read_only, a[::-1], np.arange(3, dtype=np.uint16)):
+        with pytest.raises(RouteFallback):
+            from_numpy(refused)
