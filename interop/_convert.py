@@ -189,7 +189,7 @@ def convert(x: Any, target: Any, device: Any, copy: Any, stream: Any, *,
         if source.unchanged:
             _keep(plan, source, target, device, copy, native=native, run=run)
         elif device is None and source.owner.coerces_purely and source.request is not None:
-            _keep_coerced(source, type(x), target, copy, native or run, native is not None)
+            _keep_coerced(source, type(x), target, copy, native=native, run=run)
     return result
 
 
@@ -227,14 +227,14 @@ def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | Non
         remember(copy, target, device, tp, key=key, route_key=key(source.array), run=run)
 
 
-def _keep_coerced(source: Source, tp: type, target: Any, copy: bool | None, run: Any,  # noqa: PLR0917
-                  native: bool) -> None:
+def _keep_coerced(source: Source, tp: type, target: Any, copy: bool | None, *, native: Any,
+                  run: Any) -> None:
     """A coerced input (NumPy scalar, list): remember "coerce, then this route" for ``tp``."""
     key = _route_key(source.adapter, resolve_target(target))
     remember_coerced(copy, target, tp, coerce=source.owner.coerce, request=source.request,
                      key=_coerced_key(source.adapter, key),
-                     route_key=(source.copied, source.adapter, key(source.array)), run=run,
-                     native=native)
+                     route_key=(source.copied, source.adapter, key(source.array)),
+                     run=native or run, native=native is not None)
 
 
 def _coerced_key(expected: Adapter, key: Callable[[Any], Hashable]

@@ -174,6 +174,32 @@ refuse(Exchange *self)
     return NULL;
 }
 
+/* The constructors' shared part; steals `exact` (a tuple of types). */
+static PyObject *
+exchange_new(PyTypeObject *type, PyObject *capsule, int need_import, PyObject *dtypes,
+             PyObject *exact, PyObject *other, PyObject *fallback, int check_bits,
+             vectorcallfunc call)
+{
+    const DLPackExchangeAPI *api = api_from_capsule(capsule, need_import);
+    Exchange *self = api ? (Exchange *)type->tp_alloc(type, 0) : NULL;
+    if (self == NULL) {
+        Py_DECREF(exact);
+        return NULL;
+    }
+    self->api = api;
+    self->capsule = Py_NewRef(capsule);
+    self->exact = exact;
+    self->other = Py_NewRef(other);
+    self->fallback = Py_NewRef(fallback);
+    self->check_bits = check_bits;
+    self->vectorcall = call;
+    if (read_dtypes(self, dtypes, need_import)  /* FromNumpy rows start with the dtype */ < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
 /* -- ToNumpy: a framework tensor -> an ndarray viewing it --------------------------------- */
 
 static int
@@ -266,26 +292,9 @@ to_numpy_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                           &PyTuple_Type, &exact, &other, &fallback, &check_bits)) {
         return NULL;
     }
-    const DLPackExchangeAPI *api = api_from_capsule(capsule, 0);
-    if (api == NULL) {
-        return NULL;
-    }
-    Exchange *self = (Exchange *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->api = api;
-    self->capsule = Py_NewRef(capsule);
-    self->exact = Py_NewRef(exact);
-    self->other = Py_NewRef(other);
-    self->fallback = Py_NewRef(fallback);
-    self->vectorcall = to_numpy_call;
-    self->check_bits = check_bits;
-    if (read_dtypes(self, dtypes, 0) < 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
+    Py_INCREF(exact);
+    return exchange_new(type, capsule, 0, dtypes, exact, other, fallback, check_bits,
+                        to_numpy_call);
 }
 
 /* -- FromNumpy: an ndarray -> a framework tensor that keeps the array alive ---------------- */
@@ -374,25 +383,11 @@ from_numpy_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                           &fallback)) {
         return NULL;
     }
-    const DLPackExchangeAPI *api = api_from_capsule(capsule, 1);
-    if (api == NULL) {
+    PyObject *exact = PyTuple_New(0);
+    if (exact == NULL) {
         return NULL;
     }
-    Exchange *self = (Exchange *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->api = api;
-    self->capsule = Py_NewRef(capsule);
-    self->exact = PyTuple_New(0);
-    self->other = Py_NewRef(other);
-    self->fallback = Py_NewRef(fallback);
-    self->vectorcall = from_numpy_call;
-    if (self->exact == NULL || read_dtypes(self, dtypes, 1) < 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
-    return (PyObject *)self;
+    return exchange_new(type, capsule, 1, dtypes, exact, other, fallback, 0, from_numpy_call);
 }
 
 /* -- types and module ---------------------------------------------------------------------- */

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,26 @@ import numpy as np, ml_dtypes, dask.array as da, torch, distributed, interop
 from distributed import Client, LocalCluster
 src = np.arange(48, dtype=np.float32).reshape(6, 8) - 20.5
 """
+
+
+class Sentinel(Exception):
+    """Raised by a source that must never be computed."""
+
+
+def explode(block: Any) -> Any:
+    """A block function whose running proves that something computed."""
+    raise Sentinel("computed")
+
+
+def cluster_client() -> Iterator[Any]:
+    """A client of a fresh two-process ``LocalCluster`` (the modules' ``client`` fixture)."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
 
 
 def run_fresh(code: str) -> str:

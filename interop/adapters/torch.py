@@ -53,7 +53,7 @@ _FROM_NUMPY: Native = (_from_numpy_guarded if speedups is None
 @functools.cache
 def _native_routes() -> tuple[Native, Native]:
     """(torch -> NumPy, NumPy -> torch) native entries, read once per process."""
-    names = [n for n in _NAMES.values()]
+    names = list(_NAMES.values())
     to_numpy: Native = torch.Tensor.numpy
     exact = (torch.Tensor, torch.nn.Parameter)  # no __torch_function__ of their own
     return (to_numpy_route(torch.Tensor, names, exact, to_numpy, lazy_bits=True) or to_numpy,

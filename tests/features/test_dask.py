@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -22,7 +21,8 @@ jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
-from dask_support import FRESH_SETUP, backends, run_fresh  # noqa: E402, F401
+from dask_support import FRESH_SETUP, Sentinel, backends, cluster_client, run_fresh  # noqa: E402, F401
+from dask_support import explode as _explode  # noqa: E402
 
 import interop  # noqa: E402
 from interop._dask import ChunkwisePlan  # noqa: E402
@@ -32,21 +32,7 @@ from paths import ROOT  # noqa: E402
 SOURCE = np.arange(48, dtype=np.float32).reshape(6, 8) - 20.5
 
 
-class Sentinel(Exception):
-    """Raised by a source that must never be computed."""
-
-
-def _explode(block: np.ndarray) -> np.ndarray:
-    raise Sentinel("computed")
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[distributed.Client]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
+client = pytest.fixture(scope="module", name="client")(cluster_client)
 
 
 def _source() -> da.Array:

@@ -6,7 +6,6 @@ tests/features/test_dask_serialize.py checks the same decisions on the CPU.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed")
 if not torch.cuda.is_available():
     pytest.skip("torch.cuda.is_available() is False", allow_module_level=True)
 
+from dask_support import cluster_client  # noqa: E402
 from distributed.protocol import deserialize, serialize  # noqa: E402
 
 import interop  # noqa: E402
@@ -39,13 +39,7 @@ def cupy() -> Any:
     return cp
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[distributed.Client]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
+client = pytest.fixture(scope="module", name="client")(cluster_client)
 
 
 def _bits(t: Any) -> bytes:
