@@ -18,9 +18,12 @@ from ._registry import adapter_for, load_adapter
 __all__ = ["Source", "acquire", "check_copy"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Source:
-    """An acquired input: the array the route receives, its adapter, and what it is."""
+    """An acquired input: the array the route receives, its adapter, and what it is.
+
+    Not ``frozen`` (as ``Request``): built once per planned conversion, never changed.
+    """
 
     array: Any
     adapter: Adapter

@@ -32,6 +32,8 @@ from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, remember_coerced,
 
 __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
 
+_SHARE, _K_IDENTITY = Route.SHARE, RouteKind.IDENTITY  # see _plan: Enum reads cost on 3.11
+
 
 # -- typed overloads: a target name gives the framework's array type (imports for mypy only)
 if TYPE_CHECKING:
@@ -210,7 +212,7 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
     ``copy=False`` plan whose result must be checked after the fact.
     """
     plain = not (plan.detach or plan.resolves_values or (plan.copy is False and plan.may_copy))
-    if not plain or plan.route is not Route.SHARE:
+    if not plain or plan.route is not _SHARE:
         return None
     return src.native(plan.kind, dst) or dst.native(plan.kind, src)
 
@@ -218,7 +220,7 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
 def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | None, *,
           native: Any, run: Any) -> None:
     tp = type(source.array)
-    if plan.kind is RouteKind.IDENTITY and device is None:
+    if plan.kind is _K_IDENTITY and device is None:
         remember(copy, target, device, tp, identity=True)
     elif native is not None:
         remember(copy, target, device, tp, native=native)

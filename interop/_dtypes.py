@@ -82,6 +82,9 @@ def describe_numpy_dtype(dtype: np.dtype[Any]) -> str:
     NumPy targets hold every NumPy dtype; other targets refuse ``NUMPY_ONLY`` names
     (``refuse_numpy_only``), naming themselves.
     """
+    name = _numpy_cache.get(dtype)  # numpy_name's cache, read without its call
+    if name is not None:
+        return name
     try:
         return numpy_name(dtype)
     except UnsupportedDtypeError:

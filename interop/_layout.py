@@ -46,8 +46,8 @@ def is_compact(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) 
 
 def layout_bits(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> int:
     """``NEGATIVE | ODD | NONCOMPACT`` as they apply; 0 for compact, positive layouts."""
-    if 0 in shape:
-        return 0
+    if 0 in shape or _c_ordered(shape, strides, itemsize):
+        return 0  # the common case, decided in one pass without sorting
     bits = 0
     for size, stride in zip(shape, strides, strict=True):
         if size == 1:
@@ -59,6 +59,17 @@ def layout_bits(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int)
     if not is_compact(shape, strides, itemsize):
         bits |= NONCOMPACT
     return bits
+
+
+def _c_ordered(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """True for a compact, row-major layout (sizes of 1 ignored, as everywhere here)."""
+    expected = itemsize
+    # (zip's strict=True costs a keyword dict per call; describe gives equal lengths)
+    for size, stride in zip(reversed(shape), reversed(strides)):  # noqa: B905
+        if size != 1 and stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def native_contiguous(view: Any) -> Any:

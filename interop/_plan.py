@@ -29,10 +29,17 @@ class Route(enum.Enum):
     SHARE = "share"  #: zero-copy hand-off (native call or DLPack)
     COPY = "copy"  #: a new buffer on the target device
 
+    __hash__ = object.__hash__  # singletons: identity, without Enum's Python-level hash
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class Plan:
-    """The route of one conversion; ``str(plan)`` explains it in words."""
+    """The route of one conversion; ``str(plan)`` explains it in words.
+
+    A record: nothing changes a plan once made (``dataclasses.replace`` makes another).
+    It is not ``frozen`` because frozen construction sets each of its fields through
+    ``object.__setattr__``, which cost more than the rest of planning put together.
+    """
 
     source: str
     target: str
@@ -76,6 +83,16 @@ class Plan:
         return "\n".join(lines)
 
 
+# Python 3.11's EnumType has a __getattr__, so every ``Route.X`` read runs a Python-level
+# __getattribute__ (about 850 instructions); the planner reads its members as constants.
+_IDENTITY, _SHARE, _COPY = Route.IDENTITY, Route.SHARE, Route.COPY
+_K_DLPACK, _K_TO_HUB, _K_FROM_HUB, _K_VIA_HUB = (
+    RouteKind.DLPACK, RouteKind.SHARE_TO_HUB, RouteKind.SHARE_FROM_HUB, RouteKind.SHARE_VIA_HUB)
+_K_HOST_COPY, _K_TO_HOST, _K_FROM_HOST = (
+    RouteKind.HOST_COPY, RouteKind.TO_HOST, RouteKind.FROM_HOST)
+_K_CLONE, _K_VIA_HOST = RouteKind.DEVICE_CLONE, RouteKind.DEVICE_VIA_HOST
+
+
 def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
               copy: bool | None, source_name: str | None = None, alias: bool = False) -> Plan:
     """Plan the conversion of an array described by ``info`` from ``src`` to ``dst``.
@@ -88,7 +105,7 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
         refuse_numpy_only(info.dtype, dst.name)
     dst.check_dtype(info.dtype)
     target_device = _target_device(info.device, dst, device)
-    if src is dst and target_device == info.device and copy is not True \
+    if src is dst and _same(target_device, info.device) and copy is not True \
             and info.input_copied is None:
         return identity_plan(name, dst.name, info.device, copy)
     reasons = _copy_reasons(src, info, dst, target_device, alias)
@@ -107,50 +124,55 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
     if handoff_only:
         steps.append(f"copy because {reasons[0]}")
         steps.append(f"hand that new buffer to {dst.name} without copying again")
-        route = Route.COPY
+        route = _COPY
         kind = _share_kind(src, dst, target_device, info)
     elif reasons:
         steps.extend(f"copy because {reason}" for reason in reasons)
         steps.append(_copy_step(info.device, target_device, dst))
-        route = Route.COPY
+        route = _COPY
         kind = _copy_kind(src, dst, info, target_device)
     else:
         steps.append(_share_step(src, dst))
-        route = Route.SHARE
+        route = _SHARE
         kind = _share_kind(src, dst, target_device, info)
-    may_copy = route is Route.SHARE and dst.may_copy_on_import and src is not dst
+    may_copy = route is _SHARE and dst.may_copy_on_import and src is not dst
     if may_copy:
         steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
+    # positional, in field order: keywords would cost a dict per class call on 3.11
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
-                tuple(reasons) if route is Route.COPY else (), may_copy=may_copy,
-                detach=info.requires_grad, handoff_only=handoff_only, copy=copy,
-                read_only=info.read_only, resolves_values=bool(info.value_hazards), kind=kind,
-                empty=0 in info.shape, dtype=info.dtype)
+                tuple(reasons) if route is _COPY else (), may_copy, info.requires_grad,
+                handoff_only, copy, info.read_only, bool(info.value_hazards), kind,
+                0 in info.shape, info.dtype)
 
 
 def identity_plan(source: str, target: str, device: Device, copy: bool | None) -> Plan:
     """Same framework and device: the input itself is returned, whatever its dtype."""
-    return Plan(source, target, device, device, Route.IDENTITY,
+    return Plan(source, target, device, device, _IDENTITY,
                 ("same framework and device: the input itself is returned",), (), copy=copy)
+
+
+def _same(a: Device, b: Device) -> bool:
+    """Device equality, by identity first (``CPU`` is one object almost always)."""
+    return a is b or a == b
 
 
 def _nothing_to_protect(info: ArrayInfo, device: Device) -> bool:
     """Size 0, already in place: sharing cannot expose or lose a single byte."""
-    return 0 in info.shape and device == info.device and info.input_copied is None \
+    return 0 in info.shape and _same(device, info.device) and info.input_copied is None \
         and not info.value_hazards
 
 
 def _share_kind(src: Adapter, dst: Adapter, device: Device, info: ArrayInfo) -> RouteKind:
     if not device.is_host:
-        return RouteKind.DLPACK
+        return _K_DLPACK
     if dst.host_hub:
-        return RouteKind.SHARE_TO_HUB
+        return _K_TO_HUB
     if src.host_hub:
-        return RouteKind.SHARE_FROM_HUB
+        return _K_FROM_HUB
     if not dst.dlpack_versioned and info.read_only:
         # a legacy-only consumer: legacy capsules lose READ_ONLY, so a NumPy view carries it
-        return RouteKind.SHARE_VIA_HUB
-    return RouteKind.DLPACK
+        return _K_VIA_HUB
+    return _K_DLPACK
 
 
 def _copy_kind(src: Adapter, dst: Adapter, info: ArrayInfo, target: Device) -> RouteKind:
@@ -159,14 +181,14 @@ def _copy_kind(src: Adapter, dst: Adapter, info: ArrayInfo, target: Device) -> R
             and type(src).device_clone is not Adapter.device_clone:
         # a copy within one framework stays inside it (torch bfloat16 needs no ml_dtypes);
         # on the host NumPy copies faster, so it does the copying for the other dtypes
-        return RouteKind.DEVICE_CLONE
+        return _K_CLONE
     if source.is_host and target.is_host:
-        return RouteKind.HOST_COPY
+        return _K_HOST_COPY
     if target.is_host:
-        return RouteKind.TO_HOST
+        return _K_TO_HOST
     if source.is_host:
-        return RouteKind.FROM_HOST
-    return RouteKind.DEVICE_CLONE if source == target else RouteKind.DEVICE_VIA_HOST
+        return _K_FROM_HOST
+    return _K_CLONE if source == target else _K_VIA_HOST
 
 
 def _target_device(source: Device, dst: Adapter, device: object) -> Device:
@@ -183,7 +205,7 @@ def _copy_reasons(src: Adapter, info: ArrayInfo, dst: Adapter, device: Device,
     reasons = []
     if info.input_copied:
         reasons.append(info.input_copied)
-    if device != info.device:
+    if not _same(device, info.device):
         reasons.append(f"the data is on {info.device} and the result must be on {device}")
     reasons.extend(info.value_hazards)
     if src is dst:

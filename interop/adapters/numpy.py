@@ -46,10 +46,9 @@ class NumpyAdapter(Adapter):
         return CPU
 
     def describe(self, x: Any) -> ArrayInfo:
-        return ArrayInfo(
-            dtype=describe_numpy_dtype(x.dtype), shape=x.shape, strides=x.strides,
-            itemsize=x.itemsize, read_only=not x.flags.writeable, byteswapped=not x.dtype.isnative,
-        )
+        dtype = x.dtype  # positional: dtype, shape, strides, itemsize, device, read_only, ...
+        return ArrayInfo(describe_numpy_dtype(dtype), x.shape, x.strides, dtype.itemsize, CPU,
+                         not x.flags.writeable, not dtype.isnative)
 
     def route_key(self, x: Any) -> Any:
         """dtype (byte order included), writability, layout bits, emptiness: all a plan reads."""

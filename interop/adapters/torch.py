@@ -37,6 +37,8 @@ _NAMES: dict[torch.dtype, str] = {
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 #: NumPy dtypes (native order) that torch.from_numpy takes as they are.
 _PLAIN = frozenset(np.dtype(name) for name in _NAMES.values() if name not in EXTENDED)
+#: Read once: Python 3.11 runs a Python-level lookup for every ``RouteKind.X`` read.
+_TO_HUB, _FROM_HUB = RouteKind.SHARE_TO_HUB, RouteKind.SHARE_FROM_HUB
 
 
 def _from_numpy_guarded(x: Any) -> Any:
@@ -134,9 +136,9 @@ class TorchAdapter(Adapter):
         from "share a host view"; ``torch.from_numpy`` (behind a writability check)
         refuses every NumPy array that torch cannot alias as it is.
         """
-        if kind is RouteKind.SHARE_TO_HUB and peer.host_hub:
+        if kind is _TO_HUB and peer.host_hub:
             return _native_routes()[0]
-        if kind is RouteKind.SHARE_FROM_HUB and peer.host_hub:
+        if kind is _FROM_HUB and peer.host_hub:
             return _native_routes()[1]
         return None
 
