@@ -1,18 +1,20 @@
 """DLPack negotiation: call a producer's ``__dlpack__``, read the capsule, hand it on.
 
 The layer always calls the producer itself, so that it alone decides the
-stream, the version and whether the producer may copy.  Capsules are read
-with ``ctypes`` (metadata only: nothing is copied) and wrapped in a one-shot
-``CapsuleProducer`` that any consumer's ``from_dlpack`` accepts.
+stream, the version and whether the producer may copy.  Capsules are read in C
+where the extension is built, else with ``ctypes`` (metadata only: nothing is copied),
+and wrapped in a one-shot ``CapsuleProducer`` that any consumer's ``from_dlpack`` accepts.
 """
 
 from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._accel import exchange
 from ._dtypes import from_dlpack_code
 from ._errors import InteropError
 
@@ -74,9 +76,12 @@ def _capsule_type() -> type:
 CAPSULE_TYPE: type = _capsule_type()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CapsuleInfo:
-    """What a DLPack capsule describes; byte strides, ``None`` for compact C order."""
+    """What a DLPack capsule describes; byte strides, ``None`` for compact C order.
+
+    A record nothing changes; not ``frozen``, whose construction costs four times as much.
+    """
 
     versioned: bool
     version: tuple[int, int]
@@ -106,60 +111,81 @@ def read_capsule(capsule: object, name: str | None = None) -> CapsuleInfo:
     """
     claimed = name is not None
     name = name or capsule_name(capsule)
-    if name not in ("dltensor", "dltensor_versioned"):
+    if name not in _UNUSED:
         raise InteropError(
             f"This DLPack capsule is named {name!r}: it was already consumed. A capsule can be "
             "imported once; ask the producer for a new one with x.__dlpack__()."
         )
-    address = _get_pointer(capsule, (f"interop.claimed.{name}" if claimed else name).encode())
-    if name == "dltensor":
-        tensor = _DLManagedTensor.from_address(address).dl_tensor
-        deleter = _DLManagedTensor.from_address(address).deleter
-        return _info(tensor, versioned=False, version=(0, 0), flags=0, deleter=deleter)
-    version = _DLPackVersion.from_address(address)
-    if version.major != 1:
-        raise InteropError(
-            f"The producer exported DLPack {version.major}.{version.minor}; interop reads "
-            "DLPack 1.x only. Upgrade interop, or ask the producer for max_version=(1, 0)."
-        )
-    managed = _DLManagedTensorVersioned.from_address(address)
-    return _info(managed.dl_tensor, versioned=True, version=(1, version.minor),
-                 flags=managed.flags, deleter=managed.deleter)
+    versioned = name == "dltensor_versioned"
+    return _info(_read_header(capsule, _CLAIMED_NAME[name] if claimed else name, versioned,
+                              MAX_NDIM), versioned)
 
 
 #: More dimensions than any framework supports: the capsule is corrupt.
 MAX_NDIM = 64
 
+#: (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
+#: shape, byte strides, data + byte_offset): what ``_info`` validates.
+Header = tuple[Any, ...]
 
-def _info(t: _DLTensor, *, versioned: bool, version: tuple[int, int], flags: int,
-          deleter: int | None) -> CapsuleInfo:
-    """Read and validate the tensor a capsule describes, before any consumer sees it."""
-    if not 0 <= t.ndim <= MAX_NDIM:
-        raise InteropError(f"This DLPack capsule claims {t.ndim} dimensions; a valid tensor has "
-                           f"0 to {MAX_NDIM}. The producer exported a corrupt capsule.")
-    if t.ndim and not t.shape:
-        raise InteropError("This DLPack capsule has dimensions but no shape array (NULL).")
-    dtype = from_dlpack_code(t.dtype.code, t.dtype.bits, t.dtype.lanes,
-                             padded=bool(flags & SUBBYTE_PADDED_FLAG))
-    _device_check(t.device.device_type)
+
+def _header_ctypes(capsule: object, name: str, versioned: bool, max_ndim: int) -> Header:
+    """The raw capsule fields through ctypes (the C extension's ``capsule_header`` when built)."""
+    address = _get_pointer(capsule, name.encode())
+    if versioned:
+        version = _DLPackVersion.from_address(address)
+        if version.major != 1:
+            return (version.major, version.minor, *(None,) * 11)
+        managed: Any = _DLManagedTensorVersioned.from_address(address)
+        major, minor, flags = 1, version.minor, managed.flags
+    else:
+        managed = _DLManagedTensor.from_address(address)
+        major, minor, flags = 0, 0, 0
+    t = managed.dl_tensor
     itemsize = max(t.dtype.bits // 8, 1)
-    shape = tuple(int(t.shape[i]) for i in range(t.ndim))
-    if any(n < 0 for n in shape):
-        raise InteropError(f"This DLPack capsule has a negative dimension: shape {shape}.")
-    strides = (tuple(int(t.strides[i]) * itemsize for i in range(t.ndim))
-               if t.strides else None)
+    shape = strides = None
+    if 0 <= t.ndim <= max_ndim and (t.ndim == 0 or t.shape):
+        shape = tuple(int(t.shape[i]) for i in range(t.ndim))
+        if t.strides:
+            strides = tuple(int(t.strides[i]) * itemsize for i in range(t.ndim))
+    return (major, minor, flags, bool(managed.deleter), t.ndim, t.dtype.code, t.dtype.bits,
+            t.dtype.lanes, t.device.device_type, t.device.device_id, shape, strides,
+            (t.data or 0) + t.byte_offset)
+
+
+_read_header: Callable[[object, str, bool, int], Header] = (
+    exchange.capsule_header if exchange is not None else _header_ctypes)
+
+
+def _info(header: Header, versioned: bool) -> CapsuleInfo:
+    """Validate the tensor a capsule describes, before any consumer sees it."""
+    (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
+     shape, strides, data) = header
+    if versioned and major != 1:
+        raise InteropError(
+            f"The producer exported DLPack {major}.{minor}; interop reads "
+            "DLPack 1.x only. Upgrade interop, or ask the producer for max_version=(1, 0)."
+        )
+    if not 0 <= ndim <= MAX_NDIM:
+        raise InteropError(f"This DLPack capsule claims {ndim} dimensions; a valid tensor has "
+                           f"0 to {MAX_NDIM}. The producer exported a corrupt capsule.")
+    if shape is None:
+        raise InteropError("This DLPack capsule has dimensions but no shape array (NULL).")
+    dtype = from_dlpack_code(code, bits, lanes, padded=bool(flags & SUBBYTE_PADDED_FLAG))
+    _device_check(device_type)
     size = 1
     for n in shape:
+        if n < 0:
+            raise InteropError(f"This DLPack capsule has a negative dimension: shape {shape}.")
         size *= n
-    if size and not t.data:
+    if size and not data:
         raise InteropError(f"This DLPack capsule describes {size} element(s) at a NULL data "
                            "pointer; the producer exported a corrupt capsule.")
-    return CapsuleInfo(
-        versioned=versioned, version=version, read_only=bool(flags & READ_ONLY_FLAG),
-        copied=bool(flags & IS_COPIED_FLAG), device=(t.device.device_type, t.device.device_id),
-        dtype=dtype, shape=shape, strides=strides, data=(t.data or 0) + t.byte_offset,
-        itemsize=itemsize, null_deleter=not deleter, size=size,
-    )
+    # positional, in field order (a keyword class call costs a dict on 3.11)
+    return CapsuleInfo(versioned, (1, minor) if versioned else (0, 0),
+                       bool(flags & READ_ONLY_FLAG), bool(flags & IS_COPIED_FLAG),
+                       (device_type, device_id), dtype, shape, strides, data,
+                       max(bits // 8, 1), not has_deleter, size)
 
 
 def _device_check(code: int) -> None:
@@ -173,6 +199,7 @@ _UNUSED = ("dltensor", "dltensor_versioned")
 # names a capsule carries while one conversion owns it (static: a capsule keeps the pointer)
 _CLAIMED = {name: ctypes.c_char_p(f"interop.claimed.{name}".encode()) for name in _UNUSED}
 _ORIGINAL = {name: ctypes.c_char_p(name.encode()) for name in _UNUSED}
+_CLAIMED_NAME = {name: f"interop.claimed.{name}" for name in _UNUSED}
 _set_name = ctypes.pythonapi.PyCapsule_SetName
 _set_name.restype, _set_name.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_void_p]
 

@@ -419,6 +419,94 @@ static PyType_Spec to_numpy_spec = {"interop._exchange.ToNumpy", sizeof(Exchange
 static PyType_Spec from_numpy_spec = {"interop._exchange.FromNumpy", sizeof(Exchange), 0,
                                       EXCHANGE_FLAGS, from_numpy_slots};
 
+/* -- capsule_header(capsule, name, versioned) ---------------------------------------------
+ * The raw fields of a DLPack capsule, read without consuming it, for _dlpack.read_capsule
+ * (which validates them; the ctypes reader there returns the same tuple):
+ *   (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
+ *    shape or None, byte strides or None, data + byte_offset)
+ * shape is None when ndim is outside 0..max_ndim or the shape array is NULL; every field
+ * after minor is None for a versioned capsule whose major version is not 1 (another
+ * layout). Byte strides are element strides times max(bits / 8, 1).
+ */
+static PyObject *
+int64_tuple(const int64_t *values, int32_t n, int64_t scale)
+{
+    PyObject *out = PyTuple_New(n);
+    for (int32_t i = 0; out != NULL && i < n; i++) {
+        PyObject *v = PyLong_FromLongLong(values[i] * scale);
+        if (v == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
+static PyObject *
+capsule_header(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "capsule_header(capsule, name, versioned, max_ndim) takes 4 arguments");
+        return NULL;
+    }
+    const char *name = PyUnicode_AsUTF8(args[1]);
+    int versioned = PyObject_IsTrue(args[2]);
+    long max_ndim = PyLong_AsLong(args[3]);
+    if (name == NULL || versioned < 0 || (max_ndim == -1 && PyErr_Occurred())) {
+        return NULL;
+    }
+    void *pointer = PyCapsule_GetPointer(args[0], name);
+    if (pointer == NULL) {
+        return NULL;
+    }
+    DLTensor *t;
+    uint32_t major = 0, minor = 0;
+    uint64_t flags = 0;
+    int has_deleter;
+    if (versioned) {
+        DLManagedTensorVersioned *m = (DLManagedTensorVersioned *)pointer;
+        major = m->version.major;
+        minor = m->version.minor;
+        if (major != 1) {
+            return Py_BuildValue("(IIOOOOOOOOOOO)", major, minor, Py_None, Py_None, Py_None,
+                                 Py_None, Py_None, Py_None, Py_None, Py_None, Py_None,
+                                 Py_None, Py_None);
+        }
+        flags = m->flags;
+        has_deleter = m->deleter != NULL;
+        t = &m->dl_tensor;
+    }
+    else {
+        typedef struct { DLTensor dl_tensor; void *ctx; void (*deleter)(void *); } Legacy;
+        Legacy *m = (Legacy *)pointer;
+        has_deleter = m->deleter != NULL;
+        t = &m->dl_tensor;
+    }
+    int64_t itemsize = t->dtype.bits >= 8 ? t->dtype.bits / 8 : 1;
+    int valid = t->ndim >= 0 && t->ndim <= max_ndim && (t->ndim == 0 || t->shape != NULL);
+    PyObject *shape = valid ? int64_tuple(t->shape, t->ndim, 1) : Py_NewRef(Py_None);
+    PyObject *strides = valid && t->strides != NULL ? int64_tuple(t->strides, t->ndim, itemsize)
+                                                    : Py_NewRef(Py_None);
+    if (shape == NULL || strides == NULL) {
+        Py_XDECREF(shape);
+        Py_XDECREF(strides);
+        return NULL;
+    }
+    return Py_BuildValue("(IIKOiiiiiiNNK)", major, minor, (unsigned long long)flags,
+                         has_deleter ? Py_True : Py_False, (int)t->ndim, (int)t->dtype.code,
+                         (int)t->dtype.bits, (int)t->dtype.lanes, (int)t->device.device_type,
+                         (int)t->device.device_id, shape, strides,
+                         (unsigned long long)((uintptr_t)t->data + t->byte_offset));
+}
+
+static PyMethodDef exchange_functions[] = {
+    {"capsule_header", (PyCFunction)(void (*)(void))capsule_header, METH_FASTCALL,
+     "The raw fields of a DLPack capsule, read without consuming it (see _exchange.c)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static int
 exchange_exec(PyObject *module)
 {
@@ -447,8 +535,8 @@ static PyModuleDef_Slot exchange_module_slots[] = {
 
 static struct PyModuleDef exchange_module = {
     PyModuleDef_HEAD_INIT, "interop._exchange",
-    "Remembered routes through the DLPack C exchange API (see _exchange.c).", 0, NULL,
-    exchange_module_slots,
+    "Remembered routes through the DLPack C exchange API (see _exchange.c).", 0,
+    exchange_functions, exchange_module_slots,
 };
 
 PyMODINIT_FUNC

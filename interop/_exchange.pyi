@@ -21,3 +21,7 @@ class FromNumpy:
     def __init__(self, api: Any, dtypes: tuple[tuple[Any, int, int], ...],
                  other: Callable[[Any], Any], fallback: type[BaseException], /) -> None: ...
     def __call__(self, x: Any, /) -> Any: ...
+
+def capsule_header(capsule: Any, name: str, versioned: bool, max_ndim: int, /
+                   ) -> tuple[Any, ...]:
+    """The raw fields of a DLPack capsule, read without consuming it."""
