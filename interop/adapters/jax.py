@@ -20,6 +20,7 @@ from .._devices import CPU, Device
 from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_dtype, numpy_name
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, is_compact, native_contiguous
+from ._jax_import import ALIGNMENT, aligned_empty, cpu_importer, import_cpu
 
 __all__ = ["JaxAdapter"]
 
@@ -53,12 +54,27 @@ def _cpu() -> Any:
     return jax.devices("cpu")[0]
 
 
-def _aligned_empty(shape: tuple[int, ...], dtype: np.dtype[Any]) -> np.ndarray:
-    """An uninitialised C-ordered array whose data starts on a 64-byte boundary."""
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    raw = np.empty(nbytes + 64, dtype=np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start:start + nbytes].view(dtype).reshape(shape)
+#: From this size on, copying into aligned memory with NumPy and handing that to JAX beats
+#: letting XLA copy what it cannot alias (measured: docs/performance.md, "Host copies").
+_OWN_COPY_BYTES = 1 << 17
+
+
+def _import_host(array: np.ndarray) -> Any:
+    """``jax.dlpack.from_dlpack(array)`` for a writable compact array, without its wrapper."""
+    importer = cpu_importer()
+    if importer is None:
+        return jax.dlpack.from_dlpack(array)
+    return import_cpu(importer, array.__dlpack__(stream=None))
+
+
+def _xla_would_copy(array: np.ndarray, compact: bool) -> bool:
+    """JAX copies host memory it cannot alias; large copies are NumPy's to make (faster).
+
+    The address is read only for large arrays: reading it costs about 1 us in NumPy 2.
+    """
+    if array.nbytes < _OWN_COPY_BYTES:
+        return False
+    return not compact or array.ctypes.data % ALIGNMENT != 0
 
 
 class JaxAdapter(Adapter):
@@ -178,22 +194,29 @@ class JaxAdapter(Adapter):
         if info is not None and info.null_deleter:
             # DLPack allows a NULL deleter; jaxlib aborts the process on one: copy instead
             return jax.device_put(np.array(np.from_dlpack(producer)), _cpu())
+        importer = cpu_importer()
+        where = getattr(producer, "__dlpack_device__", None)
+        if importer is not None and where is not None and tuple(where()) == (1, 0):  # kDLCPU
+            return import_cpu(importer, producer.__dlpack__(stream=None))  # as from_dlpack does
         return jax.dlpack.from_dlpack(producer)
 
     def from_numpy(self, array: np.ndarray) -> Any:
-        exportable = numpy_name(array.dtype) not in EXTENDED and array.flags.writeable
-        if exportable and is_compact(array.shape, array.strides, array.itemsize):
-            return jax.dlpack.from_dlpack(array)  # aliases when 64-byte aligned
+        """Shares 64-byte aligned memory; anything JAX would copy is copied once, by NumPy."""
+        compact = is_compact(array.shape, array.strides, array.itemsize)
+        if _xla_would_copy(array, compact):
+            return self.copy_from_numpy(array)
+        if compact and array.flags.writeable and numpy_name(array.dtype) not in EXTENDED:
+            return _import_host(array)  # aliases when 64-byte aligned
         return jax.device_put(array, _cpu())  # host data stays on the host, even beside a GPU
 
     def copy_from_numpy(self, view: np.ndarray) -> Any:
         """One copy, into 64-byte aligned memory that JAX then aliases (no second copy)."""
         dtype = view.dtype.newbyteorder("=") if not view.dtype.isnative else view.dtype
-        if numpy_name(dtype) in EXTENDED:  # NumPy cannot export these through DLPack
-            return jax.device_put(np.array(view, dtype=dtype, order="C"), _cpu())  # keeps 0-d
-        out = _aligned_empty(view.shape, dtype)
+        out = aligned_empty(view.shape, dtype)
         np.copyto(out, view, casting="no" if view.dtype.isnative else "equiv")
-        return jax.dlpack.from_dlpack(out)
+        if numpy_name(dtype) in EXTENDED:  # NumPy cannot export these through DLPack
+            return jax.device_put(out, _cpu())  # which aliases aligned memory too
+        return _import_host(out)
 
     def from_host(self, view: np.ndarray, device: Device, stream: Any) -> Any:
         target = jax.devices("gpu")[device.index or 0]
