@@ -254,3 +254,23 @@ def test_jax_to_numpy_copy_true_is_a_writable_copy(dtype: str) -> None:
     out = interop.to(j, "numpy", copy=True)
     assert out.flags.writeable and out.dtype == np.dtype(dtype).newbyteorder("=")
     assert np.array_equal(out, a) and not interop.shares_memory(j, out)
+
+
+@pytest.mark.parametrize("nbytes", [4096, LARGE, 1 << 25])  # NumPy, torch.flip, NumPy again
+@pytest.mark.parametrize("flip", ["1d", "rows", "columns", "both"])
+@pytest.mark.parametrize("read_only", [False, True])
+def test_negative_strides_into_torch_are_exact_c_ordered_copies(nbytes: int, flip: str,
+                                                                read_only: bool) -> None:
+    torch = pytest.importorskip("torch")
+    bits = np.arange(nbytes // 4, dtype=np.uint32) | np.uint32(0x7FC00000)  # NaN payloads
+    base = bits.view(np.float32)
+    base.flags.writeable = not read_only
+    grid = base.reshape(-1, 64)
+    a = {"1d": base[::-1], "rows": grid[::-1], "columns": grid[:, ::-1],
+         "both": grid[::-1, ::-1]}[flip]
+    out = interop.to(a, "torch")
+    assert out.dtype == torch.float32 and out.is_contiguous() and tuple(out.shape) == a.shape
+    assert np.array_equal(out.numpy().view(np.uint32), a.view(np.uint32))  # bit for bit
+    assert not interop.shares_memory(a, out)
+    out[0] = 1.0  # writable, and not the source's memory
+    assert np.isnan(a.flat[0])
