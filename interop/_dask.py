@@ -28,7 +28,7 @@ __all__ = ["ChunkwisePlan", "convert_block", "convert_chunk", "convert_chunkwise
            "explain_chunkwise"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ChunkwisePlan(Plan):
     """The plan of a Dask conversion: each chunk's plan (from the meta), applied lazily."""
 

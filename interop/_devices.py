@@ -90,6 +90,9 @@ class Device:
     def from_dlpack(cls, pair: tuple[int, int]) -> Device:
         """Build a ``Device`` from a ``__dlpack_device__()`` pair."""
         code, index = int(pair[0]), int(pair[1])
+        known = _OF_DLPACK.get((code, index))
+        if known is not None:
+            return known  # read once per conversion: the same object every time
         try:
             kind = _KIND_OF_TYPE[DLDeviceType(code)]
         except (ValueError, KeyError):
@@ -97,15 +100,20 @@ class Device:
                 f"DLPack device type {code} is not supported; interop handles CPU, CUDA and "
                 "ROCm memory."
             ) from None
-        return cls("cpu") if kind == "cpu" else cls(kind, index)
+        device = CPU if kind == "cpu" else cls(kind, index)
+        if len(_OF_DLPACK) < 1024:  # bounded: indices come from producers
+            _OF_DLPACK[code, index] = device
+        return device
 
 
 CPU = Device("cpu")
+_OF_DLPACK: dict[tuple[int, int], Device] = {}
+_HOST_CODES = frozenset(int(t) for t in _HOST_READABLE)
 
 
 def is_host_readable(pair: tuple[int, int]) -> bool:
     """True for DLPack devices whose memory the CPU reads without a copy (pinned, managed)."""
-    return int(pair[0]) in {int(t) for t in _HOST_READABLE}
+    return int(pair[0]) in _HOST_CODES
 
 
 def _parse_string(spec: str) -> Device:

@@ -100,6 +100,9 @@ class CapsuleInfo:
 
 def capsule_name(capsule: object) -> str:
     """``"dltensor"``, ``"dltensor_versioned"``, or ``"used_..."`` once consumed."""
+    if exchange is not None:
+        name: str = exchange.capsule_name(capsule)  # ctypes' call costs more than the rest
+        return name
     raw = _get_name(capsule)
     return raw.decode() if raw else ""
 
@@ -257,7 +260,7 @@ class CapsuleProducer:
         return self._device
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Negotiated:
     """A capsule and whether the producer honoured the ``copy``/``dl_device`` request."""
 
@@ -282,11 +285,11 @@ def negotiate(producer: Any, *, stream: Any, versioned: bool = True,
         kwargs["dl_device"] = dl_device
     if len(kwargs) > 1:
         try:
-            return Negotiated(producer.__dlpack__(**kwargs), honoured=True)
+            return Negotiated(producer.__dlpack__(**kwargs), True)
         except TypeError as exc:
             if not _about_arguments(exc):
                 raise
-    return Negotiated(_legacy_call(producer, stream), honoured=len(kwargs) == 1)
+    return Negotiated(_legacy_call(producer, stream), len(kwargs) == 1)
 
 
 def _about_arguments(exc: TypeError) -> bool:

@@ -501,7 +501,24 @@ capsule_header(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                          (unsigned long long)((uintptr_t)t->data + t->byte_offset));
 }
 
+/* capsule_name(capsule): its name, "" for none (PyCapsule_GetName, without ctypes). */
+static PyObject *
+capsule_name(PyObject *module, PyObject *capsule)
+{
+    if (!PyCapsule_CheckExact(capsule)) {
+        PyErr_Format(PyExc_TypeError, "capsule_name() takes a PyCapsule, not %.100s",
+                     Py_TYPE(capsule)->tp_name);
+        return NULL;
+    }
+    const char *name = PyCapsule_GetName(capsule);
+    if (name == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyUnicode_FromString(name == NULL ? "" : name);
+}
+
 static PyMethodDef exchange_functions[] = {
+    {"capsule_name", capsule_name, METH_O, "A capsule's name, \"\" for none."},
     {"capsule_header", (PyCFunction)(void (*)(void))capsule_header, METH_FASTCALL,
      "The raw fields of a DLPack capsule, read without consuming it (see _exchange.c)."},
     {NULL, NULL, 0, NULL},

@@ -25,3 +25,6 @@ class FromNumpy:
 def capsule_header(capsule: Any, name: str, versioned: bool, max_ndim: int, /
                    ) -> tuple[Any, ...]:
     """The raw fields of a DLPack capsule, read without consuming it."""
+
+def capsule_name(capsule: Any, /) -> str:
+    """A capsule's name, "" for none."""

@@ -25,7 +25,7 @@ from .._dlpack import (
     unclaim,
 )
 from .._errors import CopyRequiredError, InteropError
-from .._layout import c_strides
+from .._layout import c_strides, layout_bits
 from .._streams import resolve_stream
 from ._views import host_view_of
 
@@ -85,9 +85,20 @@ class CapsuleAdapter(Adapter):
     def describe(self, x: Any) -> ArrayInfo:
         info: CapsuleInfo = x.info
         strides = info.strides if info.strides is not None else c_strides(info.shape, info.itemsize)
-        return ArrayInfo(dtype=info.dtype, shape=info.shape, strides=strides,
-                         itemsize=info.itemsize, device=_device(info.device),
-                         read_only=info.read_only)
+        # positional (dtype, shape, strides, itemsize, device, read_only): no keyword dict
+        return ArrayInfo(info.dtype, info.shape, strides, info.itemsize, _device(info.device),
+                         info.read_only)
+
+    def route_key(self, x: Any) -> Any:
+        """What ``describe`` reports that a plan reads, straight from the capsule's facts.
+
+        A capsule has no byte order, autograd graph or lazy bits to report; ``IS_COPIED``
+        decides whether ``copy=False`` is refused.
+        """
+        info: CapsuleInfo = x.info
+        layout = 0 if info.strides is None else layout_bits(info.shape, info.strides,
+                                                             info.itemsize)
+        return info.dtype, info.device, info.read_only, info.copied, layout, info.size == 0
 
     def device_of(self, x: Any) -> Device:
         info = x.info if isinstance(x, CapsuleArray) else read_capsule(x)
@@ -141,9 +152,9 @@ class DLPackAdapter(CapsuleAdapter):
         stream = resolve_stream(request.stream, pair, consumer_stream)
         negotiated = negotiate(x, stream=stream, copy=False if request.copy is False else None,
                                versioned=request.target.dlpack_versioned)
-        return self._checked(negotiated, request), self, None
+        return self.checked(negotiated, request), self, None
 
-    def _checked(self, negotiated: Any, request: Request) -> CapsuleArray:
+    def checked(self, negotiated: Any, request: Request) -> CapsuleArray:
         """``copy=False`` is a promise: a producer that copied anyway (IS_COPIED) breaks it."""
         info = read_capsule(negotiated.capsule)
         if request.copy is False and info.copied:
