@@ -209,10 +209,12 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
     """A native call that performs this plan's route, where one exists for a plain plan.
 
     Only zero-copy plans that neither detach nor resolve anything qualify, and not a
-    ``copy=False`` plan whose result must be checked after the fact.
+    ``copy=False`` plan whose result must be checked after the fact; a hand-off of the
+    private buffer acquiring made (a NumPy scalar, a list) shares that buffer, so it
+    qualifies too.
     """
     plain = not (plan.detach or plan.resolves_values or (plan.copy is False and plan.may_copy))
-    if not plain or plan.route is not _SHARE:
+    if not plain or (plan.route is not _SHARE and not plan.handoff_only):
         return None
     return src.native(plan.kind, dst) or dst.native(plan.kind, src)
 

@@ -16,7 +16,8 @@ from interop._remember import ROUTES, CoercedRoute
 
 torch = pytest.importorskip("torch")
 
-VALUES: list[Any] = [np.float32(1.5), np.int8(-3), np.bool_(True), [1.0, 2.0], [1, 2, 3],
+VALUES: list[Any] = [np.float32(1.5), np.int8(-3), np.bool_(True), np.float16(0.5),
+                     np.complex64(1 - 2j), np.uint8(255), [1.0, 2.0], [1, 2, 3],
                      [[1, 2], [3, 4]], [True, False], (1.5, 2.5), b"ab", 7, 2.5, [2**62]]
 
 
@@ -29,6 +30,16 @@ def test_remembered_equals_planned(value: Any, copy: bool | None) -> None:
         assert got.dtype == want.dtype and got.shape == want.shape
         assert torch.equal(got, want)
     assert isinstance(ROUTES[copy]["torch"][type(value)], CoercedRoute)
+
+
+def test_a_scalar_result_is_a_private_writable_tensor() -> None:
+    """The remembered hand-off adopts the coerced buffer natively; nothing else sees it."""
+    s = np.float32(2.5)
+    results = [interop.to(s, "torch") for _ in range(3)]
+    for t in results:
+        t.fill_(7.0)
+    assert s == np.float32(2.5)
+    assert len({t.data_ptr() for t in results}) == 3  # three private buffers
 
 
 def test_value_dependent_coercion_is_keyed_not_assumed() -> None:
