@@ -126,6 +126,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/overhead.py", "--json",
                 f"bench-results/overhead-{stamp}.json",
                 *(a for a in session.posargs if a != "--instructions"))
+    session.run("python", "benchmarks/gpu_host_costs.py", "--json",
+                f"bench-results/gpu-host-costs-{stamp}.json")
     if counts:
         session.run("python", "benchmarks/instructions.py", "--json",
                     f"bench-results/instructions-{stamp}.json")
