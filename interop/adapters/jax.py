@@ -8,6 +8,7 @@ conversions are refused instead.  It aliases host memory only when it is
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import jax
@@ -17,6 +18,7 @@ import numpy as np
 from .._accel import speedups
 from .._adapter import Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
+from .._dlpack import MAX_NDIM, CapsuleProducer, _read_header
 from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_dtype, numpy_name
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, is_compact, native_contiguous
@@ -75,6 +77,27 @@ def _xla_would_copy(array: np.ndarray, compact: bool) -> bool:
     if array.nbytes < _OWN_COPY_BYTES:
         return False
     return not compact or array.ctypes.data % ALIGNMENT != 0
+
+
+#: (DLPack type code, bits) of the types NumPy imports: bool, (u)int8-64, float16-64, complex.
+_NUMPY_TYPES = frozenset({(6, 8), *((c, b) for c in (0, 1) for b in (8, 16, 32, 64)),
+                          (2, 16), (2, 32), (2, 64), (5, 64), (5, 128)})
+
+
+def _xla_would_copy_capsule(capsule: object) -> bool:
+    """The capsule test of ``_xla_would_copy``: a large, unaligned legacy host capsule.
+
+    Its header is read in C (well under 1 us), without consuming it; types NumPy cannot
+    import (bfloat16, float8) go to JAX as they are, and so does anything not legacy.
+    """
+    try:
+        header = _read_header(capsule, "dltensor", False, MAX_NDIM)
+    except ValueError:  # another name: versioned, or consumed (JAX will say so)
+        return False
+    code, bits, lanes, shape, data = header[5], header[6], header[7], header[10], header[12]
+    return (bool(data % ALIGNMENT) and shape is not None and lanes == 1
+            and (code, bits) in _NUMPY_TYPES
+            and math.prod(shape) * bits // 8 >= _OWN_COPY_BYTES)
 
 
 class JaxAdapter(Adapter):
@@ -196,9 +219,12 @@ class JaxAdapter(Adapter):
             return jax.device_put(np.array(np.from_dlpack(producer)), _cpu())
         importer = cpu_importer()
         where = getattr(producer, "__dlpack_device__", None)
-        if importer is not None and where is not None and tuple(where()) == (1, 0):  # kDLCPU
-            return import_cpu(importer, producer.__dlpack__(stream=None))  # as from_dlpack does
-        return jax.dlpack.from_dlpack(producer)
+        if importer is None or where is None or tuple(where()) != (1, 0):  # not kDLCPU
+            return jax.dlpack.from_dlpack(producer)
+        capsule = producer.__dlpack__(stream=None)  # as jax.dlpack.from_dlpack asks for it
+        if _xla_would_copy_capsule(capsule):  # copy it once, with NumPy, as from_numpy does
+            return self.copy_from_numpy(np.from_dlpack(CapsuleProducer(capsule, (1, 0))))
+        return import_cpu(importer, capsule)
 
     def from_numpy(self, array: np.ndarray) -> Any:
         """Shares 64-byte aligned memory; anything JAX would copy is copied once, by NumPy."""

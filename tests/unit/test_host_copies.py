@@ -274,3 +274,33 @@ def test_negative_strides_into_torch_are_exact_c_ordered_copies(nbytes: int, fli
     assert not interop.shares_memory(a, out)
     out[0] = 1.0  # writable, and not the source's memory
     assert np.isnan(a.flat[0])
+
+
+@pytest.mark.parametrize("nbytes", [4096, LARGE])
+def test_unaligned_torch_memory_into_jax_is_copied_once(allocations: list[np.ndarray],
+                                                        nbytes: int) -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.arange(nbytes // 4 + 1, dtype=torch.float32)[1:]  # 4 bytes past torch's 64
+    out = interop.to(t, "jax")
+    assert np.array_equal(np.asarray(out), t.numpy()) and _pointer(out) != t.data_ptr()
+    if nbytes >= LARGE:  # NumPy's copy, into memory JAX keeps
+        (buffer,) = allocations
+        assert _pointer(out) == _pointer(buffer)
+    else:  # XLA's own copy is the cheaper one
+        assert allocations == []
+
+
+def test_unaligned_capsules_numpy_cannot_read_go_to_jax_as_they_are(
+        allocations: list[np.ndarray]) -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.arange(LARGE // 2 + 1, dtype=torch.bfloat16)[1:]
+    out = interop.to(t, "jax")
+    assert allocations == [] and out.dtype == jnp.bfloat16
+    assert np.array_equal(np.asarray(out).view(np.uint16), t.view(torch.uint16).numpy())
+
+
+def test_a_large_unaligned_raw_capsule_is_copied_once(allocations: list[np.ndarray]) -> None:
+    a = _offset(LARGE, 16)
+    out = interop.to(a.__dlpack__(stream=None), "jax")
+    (buffer,) = allocations
+    assert _pointer(out) == _pointer(buffer) and np.array_equal(np.asarray(out), a)
