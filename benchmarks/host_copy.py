@@ -11,7 +11,8 @@ conversion, less the resident set before it.  tracemalloc would see NumPy's allo
 only; torch and JAX allocate behind its back.  "Copies at peak" is that extra divided by
 the array's bytes: 1.0 for one new buffer.
 
-    python benchmarks/host_copy.py [--sizes 1 16 256 1024] [--peak-sizes 256 1024] [--json P]
+    python benchmarks/host_copy.py [--sizes 1 16 256 1024] [--peak-sizes 256 1024]
+                                   [--only TEXT] [--json PATH]
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def _torch(n: int) -> Any:
     return torch.full((n // 4,), 1.5)
 
 
+def _torch_slice(n: int) -> Any:
+    return _torch(n + 4)[1:]  # 4 bytes past torch's 64-byte aligned start: JAX copies it
+
+
 def _jax(n: int) -> Any:
     import jax
 
@@ -132,15 +137,20 @@ def _cases() -> list[CopyCase]:
         CopyCase("torch -> jax copy=True", ("torch", "jax"), _torch, _to("jax", copy=True),
                  "jnp.array(t.numpy())",
                  lambda t: lambda: _ready(mod("jax.numpy").array(t.numpy()))),
+        CopyCase("torch slice -> jax (unaligned)", ("torch", "jax"), _torch_slice, _to("jax"),
+                 "jnp.from_dlpack(t)",
+                 lambda t: lambda: _ready(mod("jax.numpy").from_dlpack(t))),
         CopyCase("jax -> numpy copy=True", ("jax",), _jax, _to("numpy", copy=True),
                  "np.array(j)", lambda j: lambda: np.array(j)),
     ]
 
 
-def installed_cases() -> tuple[list[CopyCase], list[str]]:
-    """The cases whose frameworks import here, and why the others are skipped."""
+def installed_cases(only: str | None = None) -> tuple[list[CopyCase], list[str]]:
+    """The cases whose frameworks import here (named ``only``...), why the others are skipped."""
     found, skipped = [], []
     for case in _cases():
+        if only and only not in case.name:
+            continue
         missing = [m for m in case.needs if importlib.util.find_spec(m) is None]
         if missing:
             skipped.append(f"{case.name}: {', '.join(missing)} not installed")
@@ -225,10 +235,10 @@ def measure_peaks(cases: list[CopyCase], sizes: tuple[int, ...]) -> dict[tuple[s
     return found
 
 
-def run(sizes: tuple[int, ...], peak_sizes: tuple[int, ...], budget: float
-        ) -> tuple[list[dict[str, Any]], list[str]]:
+def run(sizes: tuple[int, ...], peak_sizes: tuple[int, ...], budget: float,
+        only: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """Every installed case at every size; copies at peak where measured."""
-    cases, skipped = installed_cases()
+    cases, skipped = installed_cases(only)
     rows = [row for mb in sizes for row in time_size(cases, mb, budget)]
     peaks = measure_peaks(cases, peak_sizes)
     for row in rows:
@@ -274,13 +284,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="MiB sizes whose peak memory is measured (default: 256 1024)")
     parser.add_argument("--budget", type=float, default=0.3, help="seconds per call and case")
     parser.add_argument("--json", help="write the rows to this JSON file")
+    parser.add_argument("--only", help="run only cases whose name contains this text")
     parser.add_argument("--peak-child", nargs=2, metavar=("CASE", "MIB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     pin_threads(1)
     if args.peak_child:
         print(json.dumps(peak_child(args.peak_child[0], int(args.peak_child[1]))))
         return 0
-    rows, skipped = run(tuple(args.sizes), tuple(args.peak_sizes), args.budget)
+    rows, skipped = run(tuple(args.sizes), tuple(args.peak_sizes), args.budget, args.only)
     report(rows, skipped)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
