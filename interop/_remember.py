@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from ._accel import speedups
 from ._errors import RouteFallback
 
 __all__ = ["DEVICE_ROUTES", "ROUTES", "CoercedRoute", "KeyedRoute", "NativeRoute", "clear",
@@ -37,7 +38,29 @@ DEVICE_ROUTES: dict[Any, dict[Any, dict[Any, dict[type, Any]]]] = {
 MAX_TYPES = 256
 #: Most distinct route keys one keyed entry remembers.
 MAX_KEYS = 64
-_lock = threading.Lock()
+#: Called after every change to the tables: the C dispatcher keeps its last lookup until then.
+_changed: Callable[[], None] = getattr(speedups, "tables_changed", None) or (lambda: None)
+
+
+class _TablesLock:
+    """The tables' lock: whoever leaves it may have changed them, so it calls ``_changed``."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            _changed()
+        finally:
+            self._lock.release()
+
+
+_lock = _TablesLock()
 
 
 class PyNativeRoute:
@@ -193,3 +216,4 @@ def clear() -> None:
     for tables in (ROUTES, DEVICE_ROUTES):
         for table in tables.values():
             table.clear()
+    _changed()
