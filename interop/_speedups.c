@@ -18,6 +18,19 @@
  * reference while Python code can run (a key's __eq__, a route), since that
  * code may change the tables.
  *
+ * The last lookup is kept (copy, device, target and type by identity, and the entry
+ * found), tagged with the tables' version: tables_changed(), which _remember calls
+ * after every change to the tables (remember, clear), bumps it, so a kept lookup is
+ * never used once the tables it was read from have changed.  The version is read
+ * before the lookup it tags, so a change made while the lookup runs makes the tag
+ * stale.  Most calls repeat the last (target, type): they cost no dict lookup.
+ *
+ * Dispatcher.run_items(items, table, skip, walk, note, found) is to_each's loop over a
+ * list or tuple: each item whose type has an entry in `table` (and is not of type
+ * `skip`) runs it as above; the other items, and those the entry hands back, go to
+ * walk(item).  note(exc, index) is told where an Exception came from; found(item) is
+ * called for the first item that had an entry (None: not wanted).
+ *
  * WritableGuard(func, fallback, ndarray) calls func(array) only for writable NumPy arrays
  * in native byte order with non-negative strides, and raises `fallback`
  * otherwise (torch.from_numpy would alias read-only memory, or throw for the others).
@@ -38,6 +51,7 @@ typedef struct {
     PyTypeObject *guard_type;
     PyTypeObject *numpy_key_type;
     PyTypeObject *dtype_guard_type;
+    unsigned long long version;  /* bumped by tables_changed(): kept lookups are stale */
 } module_state;
 
 static module_state *
@@ -256,6 +270,15 @@ typedef struct {
     PyObject *fallback;       /* the exception class a run raises to ask for planning */
     PyObject *dict;
     vectorcallfunc vectorcall;
+    /* the last lookup: its key by identity (strong references, so no address is reused
+     * while kept; copy is None, True or False), the entry found, the tables' version */
+    PyObject *last_copy;
+    PyObject *last_device;
+    PyObject *last_target;
+    PyObject *last_type;
+    PyObject *last_entry;  /* NULL: nothing kept */
+    unsigned long long last_version;
+    module_state *state;  /* its module's (the type keeps the module alive) */
 } Dispatcher;
 
 /* A new reference to table[key], or NULL without an exception set when absent. */
@@ -298,6 +321,46 @@ find_entry(Dispatcher *self, PyObject *x, PyObject *target, PyObject *device, Py
     return entry;
 }
 
+/* Keep (copy, device, target, tp) -> entry as the last lookup, read at `version`.  The
+ * new references are stored before the old ones are released (a release may run code
+ * that calls the dispatcher, which then sees a whole, consistent record). */
+static void
+keep_lookup(Dispatcher *self, unsigned long long version, PyObject *copy, PyObject *device,
+            PyObject *target, PyObject *tp, PyObject *entry)
+{
+    PyObject *old_device = self->last_device, *old_target = self->last_target;
+    PyObject *old_type = self->last_type, *old_entry = self->last_entry;
+    self->last_copy = copy;
+    self->last_device = Py_NewRef(device);
+    self->last_target = Py_NewRef(target);
+    self->last_type = Py_NewRef(tp);
+    self->last_entry = Py_NewRef(entry);
+    self->last_version = version;
+    Py_XDECREF(old_device);
+    Py_XDECREF(old_target);
+    Py_XDECREF(old_type);
+    Py_XDECREF(old_entry);
+}
+
+/* find_entry, answered from the last lookup when its key and the tables' version match. */
+static PyObject *
+find_entry_kept(Dispatcher *self, PyObject *x, PyObject *target, PyObject *device,
+                PyObject *copy)
+{
+    unsigned long long version = self->state->version;
+    PyObject *tp = (PyObject *)Py_TYPE(x);
+    if (self->last_entry != NULL && self->last_version == version && self->last_type == tp &&
+            self->last_target == target && self->last_device == device &&
+            self->last_copy == copy) {
+        return Py_NewRef(self->last_entry);
+    }
+    PyObject *entry = find_entry(self, x, target, device, copy);
+    if (entry != NULL) {
+        keep_lookup(self, version, copy, device, target, tp, entry);
+    }
+    return entry;
+}
+
 /* runs[key(x)](x) of one KeyedRoute: a new reference, or NULL with or without an error. */
 static PyObject *
 run_keyed(Dispatcher *self, KeyedRoute *keyed, PyObject *x)
@@ -332,7 +395,7 @@ run_entry(Dispatcher *self, PyObject *entry, PyObject *x)
     if (entry == Py_None) {
         return Py_NewRef(x);
     }
-    module_state *st = state_of_type(Py_TYPE(self));
+    module_state *st = self->state;
     if (Py_IS_TYPE(entry, st->native_type)) {
         NativeRoute *native = (NativeRoute *)entry;
         PyObject *result = PyObject_CallOneArg(native->func, x);
@@ -373,10 +436,18 @@ call_wrapped(Dispatcher *self, PyObject *const *args, size_t nargsf, PyObject *k
     return result;
 }
 
-static PyObject *
-dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define NOINLINE __declspec(noinline)
+#else
+#define NOINLINE
+#endif
+
+/* Every call but the one dispatcher_vectorcall answers itself. */
+static NOINLINE PyObject *
+dispatch(Dispatcher *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    Dispatcher *self = (Dispatcher *)op;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     PyObject *device = Py_None, *copy = Py_None, *stream = Py_None;
     if (nargs != 2) {
@@ -400,7 +471,7 @@ dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObje
     }
     PyObject *x = args[0], *target = args[1];
     if (stream == Py_None && (copy == Py_None || copy == Py_True || copy == Py_False)) {
-        PyObject *entry = find_entry(self, x, target, device, copy);
+        PyObject *entry = find_entry_kept(self, x, target, device, copy);
         if (entry != NULL) {
             PyObject *result = run_entry(self, entry, x);
             Py_DECREF(entry);
@@ -411,6 +482,143 @@ dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObje
     }
     PyObject *call[5] = {x, target, device, copy, stream};
     return PyObject_Vectorcall(self->slow, call, 5, NULL);
+}
+
+/* interop.to.  to(x, target) repeating the last lookup, which found a same-framework
+ * (None) entry, is answered here: x itself, with no frame set up for the general path. */
+static PyObject *
+dispatcher_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Dispatcher *self = (Dispatcher *)op;
+    if (kwnames == NULL && PyVectorcall_NARGS(nargsf) == 2 && self->last_entry == Py_None &&
+            self->last_type == (PyObject *)Py_TYPE(args[0]) && self->last_target == args[1] &&
+            self->last_device == Py_None && self->last_copy == Py_None &&
+            self->last_version == self->state->version) {
+        return Py_NewRef(args[0]);
+    }
+    return dispatch(self, args, nargsf, kwnames);
+}
+
+/* Tell note(exc, index) where the Exception now set came from, and keep it set.  An error
+ * raised by note itself replaces it, as in the Python loop. */
+static void
+note_index(PyObject *note, Py_ssize_t index)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return;  /* KeyboardInterrupt and the like leave without a path */
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+#else
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    PyErr_NormalizeException(&type, &exc, &tb);
+    if (tb != NULL) {
+        PyException_SetTraceback(exc, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+#endif
+    PyObject *where = PyLong_FromSsize_t(index);
+    PyObject *done = where == NULL ? NULL : PyObject_CallFunctionObjArgs(note, exc, where, NULL);
+    Py_XDECREF(where);
+    if (done == NULL) {
+        Py_DECREF(exc);
+        return;
+    }
+    Py_DECREF(done);
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
+                  PyException_GetTraceback(exc));
+#endif
+}
+
+/* One item of run_items: its entry's result, or walk(item).  `entry` is borrowed. */
+static PyObject *
+run_item(Dispatcher *self, PyObject *entry, PyObject *item, PyObject *walk)
+{
+    if (entry != NULL) {
+        PyObject *result = run_entry(self, entry, item);
+        if (result != NULL || PyErr_Occurred()) {
+            return result;
+        }
+    }
+    return PyObject_CallOneArg(walk, item);
+}
+
+/* The entry of table[type(item)] while the tables' version stays the same: a new reference,
+ * or NULL (no entry, or one of type `skip`).  last_type and last_entry keep the last answer. */
+static PyObject *
+item_entry(Dispatcher *self, PyObject *table, PyObject *skip, PyObject *item,
+           unsigned long long *version, PyObject **last_type, PyObject **last_entry)
+{
+    module_state *st = self->state;
+    PyObject *tp = (PyObject *)Py_TYPE(item);
+    if (*last_type == tp && *version == st->version) {
+        return Py_XNewRef(*last_entry);
+    }
+    *version = st->version;  /* read before the lookup: a change during it makes it stale */
+    PyObject *entry = lookup(table, tp);
+    if (entry != NULL && (PyObject *)Py_TYPE(entry) == skip) {
+        Py_CLEAR(entry);
+    }
+    Py_XSETREF(*last_type, Py_NewRef(tp));
+    Py_XSETREF(*last_entry, Py_XNewRef(entry));
+    return entry;
+}
+
+/* run_items(items, table, skip, walk, note, found) -> list: see the comment at the top. */
+static PyObject *
+dispatcher_run_items(Dispatcher *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "run_items(items, table: dict, skip, walk, note, found)");
+        return NULL;
+    }
+    PyObject *table = args[1], *skip = args[2], *walk = args[3], *note = args[4];
+    PyObject *found = args[5] == Py_None ? NULL : args[5];
+    PyObject *iter = PyObject_GetIter(args[0]);
+    if (iter == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyList_New(0), *item, *last_type = NULL, *last_entry = NULL;
+    unsigned long long version = 0;
+    Py_ssize_t index = 0;
+    Py_INCREF(table);
+    while (out != NULL && (item = PyIter_Next(iter)) != NULL) {
+        PyObject *entry = item_entry(self, table, skip, item, &version, &last_type,
+                                     &last_entry);
+        PyObject *result = NULL;
+        if (entry != NULL && found != NULL) {  /* the first item met that is an array */
+            PyObject *told = PyObject_CallOneArg(found, item);
+            found = NULL;
+            if (told == NULL) {
+                goto failed;
+            }
+            Py_DECREF(told);
+        }
+        result = run_item(self, entry, item, walk);
+    failed:
+        Py_XDECREF(entry);
+        Py_DECREF(item);
+        if (result == NULL || PyList_Append(out, result) < 0) {
+            note_index(note, index);
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(result);
+        index++;
+    }
+    if (out != NULL && PyErr_Occurred()) {
+        Py_CLEAR(out);  /* the iterator failed */
+    }
+    Py_DECREF(table);
+    Py_XDECREF(last_type);
+    Py_XDECREF(last_entry);
+    Py_DECREF(iter);
+    return out;
 }
 
 static PyObject *
@@ -436,6 +644,11 @@ dispatcher_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->slow = Py_NewRef(slow);
     self->fallback = Py_NewRef(fallback);
     self->vectorcall = dispatcher_vectorcall;
+    self->state = state_of_type(type);
+    if (self->state == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -448,6 +661,10 @@ dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
     Py_VISIT(self->slow);
     Py_VISIT(self->fallback);
     Py_VISIT(self->dict);
+    Py_VISIT(self->last_device);
+    Py_VISIT(self->last_target);
+    Py_VISIT(self->last_type);
+    Py_VISIT(self->last_entry);
     return 0;
 }
 
@@ -459,6 +676,10 @@ dispatcher_clear(Dispatcher *self)
     Py_CLEAR(self->slow);
     Py_CLEAR(self->fallback);
     Py_CLEAR(self->dict);
+    Py_CLEAR(self->last_device);
+    Py_CLEAR(self->last_target);
+    Py_CLEAR(self->last_type);
+    Py_CLEAR(self->last_entry);
     return 0;
 }
 
@@ -502,6 +723,8 @@ dispatcher_reduce(Dispatcher *self, PyObject *unused)
 
 static PyMethodDef dispatcher_methods[] = {
     {"__reduce__", (PyCFunction)dispatcher_reduce, METH_NOARGS, "Pickle by qualified name."},
+    {"run_items", (PyCFunction)(void (*)(void))dispatcher_run_items, METH_FASTCALL,
+     "run_items(items, table, skip, walk, note, found) -> list: to_each's loop over a list."},
     {NULL},
 };
 
@@ -987,6 +1210,19 @@ speedups_free(void *m)
     speedups_clear((PyObject *)m);
 }
 
+static PyObject *
+tables_changed(PyObject *module, PyObject *unused)
+{
+    ((module_state *)PyModule_GetState(module))->version++;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef speedups_functions[] = {
+    {"tables_changed", tables_changed, METH_NOARGS,
+     "The route tables changed: no dispatcher may answer from a lookup kept before."},
+    {NULL},
+};
+
 static PyModuleDef_Slot speedups_module_slots[] = {
     {Py_mod_exec, speedups_exec},
     {0, NULL},
@@ -997,6 +1233,7 @@ static struct PyModuleDef speedups_module = {
     .m_name = "interop._speedups",
     .m_doc = "The remembered-route lookup of interop.to in C; interop works without it.",
     .m_size = sizeof(module_state),
+    .m_methods = speedups_functions,
     .m_slots = speedups_module_slots,
     .m_traverse = speedups_traverse,
     .m_clear = speedups_clear,

@@ -28,8 +28,7 @@ from ._convert import to
 from ._devices import Device
 from ._errors import InteropError, NotAnArrayError, RouteFallback
 from ._grad import GradBridge
-from ._memory import interop_errors_only
-from ._registry import adapter_for, registry, resolve_target
+from ._registry import adapter_for, on_change, registry, resolve_target
 from ._remember import ROUTES, CoercedRoute
 
 __all__ = ["is_array", "like", "to_each", "via"]
@@ -41,6 +40,10 @@ T = TypeVar("T")
 #: Types that are never arrays and never containers (exact types: np.float64 subclasses float).
 _MISSING = object()
 _PLAIN = frozenset({str, bytes, bytearray, memoryview, int, float, complex, bool, type(None)})
+#: ``_Walker._items``'s loop in C: ``interop.to.run_items`` where the extension is built.
+_run_items: Callable[..., list[Any]] | None = getattr(to, "run_items", None)
+#: Most reference types ``like`` keeps the adapter of (emptied beyond it).
+_MAX_REF_TYPES = 256
 
 
 class _Kind(enum.Enum):
@@ -162,6 +165,9 @@ class _Walker:
         """
         table = (ROUTES[self.copy].get(self.target) if self.device is None and
                  self.stream is None else None) or {}
+        if _run_items is not None:  # the same loop in C (interop._speedups)
+            found = self._found if self.first is None else None
+            return _run_items(node, table, CoercedRoute, self.walk, _note_path, found)
         items = []
         for index, value in enumerate(node):
             try:
@@ -175,14 +181,18 @@ class _Walker:
         entry = table.get(type(value), _MISSING)
         if entry is _MISSING or type(entry) is CoercedRoute:
             return self.walk(value)  # lists walk as containers, numbers stay as they are
-        if self.first is None:
-            self.first = value
+        self._found(value)
         if entry is None:
             return value
         try:
             return entry(value)
         except RouteFallback:
             return self.walk(value)
+
+    def _found(self, value: Any) -> None:
+        """``value`` is an array met in walk order (``via`` answers in the first one's home)."""
+        if self.first is None:
+            self.first = value
 
     def _dict(self, node: dict[Any, Any]) -> dict[Any, Any]:
         out = {} if type(node) is dict else _copy.copy(node)
@@ -272,8 +282,40 @@ def to_each(tree: Any, target: Any, /, *, device: Any = None, copy: bool | None 
     wanted device go through ``interop.to``'s per-(target, type) native fast route,
     so a tree of a thousand same-type tensors is planned at most once.  A failing
     leaf raises the usual interop error with a note giving its path in the tree.
+    The items of a list or tuple whose type has a remembered route run it directly
+    (in C where the extension is built), without a Python call per leaf.
     """
+    tp = type(tree)
+    if (tp is list or tp is tuple) and device is None and stream is None and _run_items:
+        return _each_in_sequence(_run_items, tree, target, check_copy(copy))
     return _walk(_Walker(target, device, copy, stream), tree)
+
+
+def _each_in_sequence(run_items: Callable[..., list[Any]],
+                      tree: list[Any] | tuple[Any, ...], target: Any, copy: bool | None) -> Any:
+    """``to_each`` of a plain list or tuple: what the walker does, with no walker to build.
+
+    The items run in the C loop (``_Walker._items``); a walker is made only for the items
+    that walk, in the state the whole walk would have it there: ``tree`` on its path (so a
+    list holding itself is still caught) and its type classified.
+    """
+    walker: _Walker | None = None
+
+    def walk(value: Any) -> Any:
+        nonlocal walker
+        if walker is None:
+            walker = _Walker(target, None, copy, None)
+            walker._kinds[type(tree)] = _classify(tree)
+            walker._open.add(id(tree))
+        return walker.walk(value)
+
+    try:
+        table = ROUTES[copy].get(target) or {}
+        items = run_items(tree, table, CoercedRoute, walk, _note_path, None)
+    except Exception as exc:
+        _finish_note(exc)
+        raise
+    return items if type(tree) is list else tuple(items)
 
 
 def _walk(walker: _Walker, tree: Any) -> Any:
@@ -290,23 +332,44 @@ def like(x: Any, ref: T, /, *, copy: bool | None = None) -> T:
     ``interop.to(x, interop.framework(ref), device=interop.device(ref), copy=copy)``,
     but a conversion that stays on the device keeps ``interop.to``'s fast route.
     """
-    result: T = _like(x, ref, check_copy(copy))
-    return result
+    if copy is not None:
+        copy = check_copy(copy)
+    try:
+        adapter = _REF_TYPES.get(type(ref))
+        if adapter is None:
+            adapter = _ref_adapter(ref)
+        device = adapter.device_of(ref)
+        home = adapter_for(x).device_of(x)
+        if home is not device and home != device:
+            return to(x, adapter.name, device=device, copy=copy)  # type: ignore[no-any-return]
+        if copy is None:  # same conversion, eligible for the fast route; no keyword to parse
+            return to(x, adapter.name)  # type: ignore[no-any-return]
+        return to(x, adapter.name, copy=copy)  # type: ignore[no-any-return]
+    except InteropError:
+        raise
+    except Exception as exc:  # what interop_errors_only says, without a wrapper per call
+        raise InteropError(
+            f"interop._like failed inside {type(exc).__module__}: "
+            f"{type(exc).__name__}: {exc}") from exc
 
 
-@interop_errors_only
-def _like(x: Any, ref: Any, copy: bool | None) -> Any:
+#: The adapter of each type ``like`` has taken a reference of (``is_array`` held): the
+#: registry's own answer, kept until the registry changes.
+_REF_TYPES: dict[type, Adapter] = {}
+on_change(_REF_TYPES.clear)
+
+
+def _ref_adapter(ref: Any) -> Adapter:
     if not is_array(ref):
         raise NotAnArrayError(
             f"like() takes the framework and device from an array; ref is a "
             f"{type(ref).__module__}.{type(ref).__qualname__}. Pass an array of a registered "
             "framework, or call interop.to(x, target) with a framework name."
         )
-    adapter = adapter_for(ref)
-    device = adapter.device_of(ref)
-    if adapter_for(x).device_of(x) == device:  # same conversion, eligible for the fast route
-        return to(x, adapter.name, copy=copy)
-    return to(x, adapter.name, device=device, copy=copy)
+    if len(_REF_TYPES) >= _MAX_REF_TYPES:
+        _REF_TYPES.clear()
+    adapter = _REF_TYPES[type(ref)] = adapter_for(ref)
+    return adapter
 
 
 def _note_plain_sequences(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any],
