@@ -27,16 +27,21 @@ class Case:
     native_name: str
     goal: float | None  # ratio goal; for absolute rows, microseconds
     absolute: bool = False
+    calls: int | None = None  # most calls instructions.py counts (None: its --calls)
 
 
 def _numpy_cases(np: Any, interop: Any) -> list[Case]:
     a = np.arange(1000, dtype=np.float32)
-    tree10 = [a] * 10
+    tree10, tree100k = [a] * 10, [a] * 100_000
     return [
         Case("identity", "numpy -> numpy", partial(interop.to, a, "numpy"),
              partial(np.asarray, a), "np.asarray(a)", 1.0),
         Case("to_each", "to_each 10 leaves -> numpy", partial(interop.to_each, tree10, "numpy"),
              lambda: [np.asarray(x) for x in tree10], "[np.asarray(x) for x in tree]", 1.2),
+        Case("to_each", "to_each 100k leaves -> numpy",
+             partial(interop.to_each, tree100k, "numpy"),
+             lambda: [np.asarray(x) for x in tree100k], "[np.asarray(x) for x in tree]", 1.2,
+             calls=4),
         Case("planning", "explain(numpy, 'numpy')", partial(interop.explain, a, "numpy"),
              None, "", 5.0, absolute=True),
     ]

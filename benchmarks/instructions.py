@@ -74,12 +74,12 @@ def child(lib: str, only: str | None, calls: int, names_out: str) -> int:
             if call is None:
                 continue
             call()  # plan and remember outside the counted loops
-            slot = len(names)
-            for n, part in ((calls, "warm"), (calls, "a"), (2 * calls, "b")):
+            slot, n_calls = len(names), min(calls, case.calls or calls)
+            for n, part in ((n_calls, "warm"), (n_calls, "a"), (2 * n_calls, "b")):
                 if measure(call, n, f"slot{slot}{part}".encode()) != 0:
                     raise RuntimeError(f"{case.name}: {label} raised")
             names.append([case.name, label, case.native_name, str(case.goal),
-                          str(case.absolute)])
+                          str(case.absolute), str(n_calls)])
     Path(names_out).write_text(json.dumps(names), encoding="utf-8")
     return 0
 
@@ -112,8 +112,8 @@ def parent(only: str | None, calls: int) -> list[dict[str, Any]]:
         counts = dumped_counts(work)
         names = json.loads(names_file.read_text(encoding="utf-8"))
     rows: dict[str, dict[str, Any]] = {}
-    for slot, (case, label, native_name, goal, absolute) in enumerate(names):
-        per_call = (counts.get(f"slot{slot}b", 0) - counts.get(f"slot{slot}a", 0)) / calls
+    for slot, (case, label, native_name, goal, absolute, n_calls) in enumerate(names):
+        per_call = (counts.get(f"slot{slot}b", 0) - counts.get(f"slot{slot}a", 0)) / int(n_calls)
         row = rows.setdefault(case, {"case": case, "native": native_name,
                                      "goal": float(goal), "absolute": absolute == "True"})
         row[f"{label}_instructions"] = round(per_call)
