@@ -39,6 +39,8 @@ __all__ = ["Adapter", "ArrayInfo", "Native", "Request", "RouteKind"]
 
 #: ``native(x) -> result``: exactly what the route gives for ``x``, or raises.
 Native = Callable[[Any], Any]
+#: The export context of host memory: none (``nullcontext`` keeps no state, so one serves).
+NO_CONTEXT: AbstractContextManager[Any] = contextlib.nullcontext()
 
 
 class RouteKind(enum.Enum):
@@ -291,7 +293,12 @@ class Adapter:
 
     def export_context(self, x: Any) -> AbstractContextManager[Any]:
         """Context in which ``x`` may be exported (e.g. its GPU made current)."""
-        return contextlib.nullcontext()
+        return NO_CONTEXT
+
+    def dlpack_device(self, producer: Any) -> tuple[int, int]:
+        """``producer.__dlpack_device__()`` (from ``dlpack_producer``); frameworks whose
+        Python-level method costs more than reading the device themselves override it."""
+        return device_of(producer)
 
     def current_stream(self, device: Device) -> int | None:
         """The consumer's current stream handle on ``device``; ``None`` on the host."""

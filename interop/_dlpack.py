@@ -128,7 +128,7 @@ def read_capsule(capsule: object, name: str | None = None) -> CapsuleInfo:
 MAX_NDIM = 64
 
 #: (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
-#: shape, byte strides, data + byte_offset): what ``_info`` validates.
+#: shape, byte strides, data, byte_offset): what ``_info`` validates.
 Header = tuple[Any, ...]
 
 
@@ -138,7 +138,7 @@ def _header_ctypes(capsule: object, name: str, versioned: bool, max_ndim: int) -
     if versioned:
         version = _DLPackVersion.from_address(address)
         if version.major != 1:
-            return (version.major, version.minor, *(None,) * 11)
+            return (version.major, version.minor, *(None,) * 12)
         managed: Any = _DLManagedTensorVersioned.from_address(address)
         major, minor, flags = 1, version.minor, managed.flags
     else:
@@ -153,7 +153,7 @@ def _header_ctypes(capsule: object, name: str, versioned: bool, max_ndim: int) -
             strides = tuple(int(t.strides[i]) * itemsize for i in range(t.ndim))
     return (major, minor, flags, bool(managed.deleter), t.ndim, t.dtype.code, t.dtype.bits,
             t.dtype.lanes, t.device.device_type, t.device.device_id, shape, strides,
-            (t.data or 0) + t.byte_offset)
+            t.data or 0, t.byte_offset)
 
 
 _read_header: Callable[[object, str, bool, int], Header] = (
@@ -163,7 +163,7 @@ _read_header: Callable[[object, str, bool, int], Header] = (
 def _info(header: Header, versioned: bool) -> CapsuleInfo:
     """Validate the tensor a capsule describes, before any consumer sees it."""
     (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
-     shape, strides, data) = header
+     shape, strides, data, byte_offset) = header
     if versioned and major != 1:
         raise InteropError(
             f"The producer exported DLPack {major}.{minor}; interop reads "
@@ -181,13 +181,13 @@ def _info(header: Header, versioned: bool) -> CapsuleInfo:
         if n < 0:
             raise InteropError(f"This DLPack capsule has a negative dimension: shape {shape}.")
         size *= n
-    if size and not data:
+    if size and not data:  # NULL plus an offset is still NULL: never read from it
         raise InteropError(f"This DLPack capsule describes {size} element(s) at a NULL data "
                            "pointer; the producer exported a corrupt capsule.")
     # positional, in field order (a keyword class call costs a dict on 3.11)
     return CapsuleInfo(versioned, (1, minor) if versioned else (0, 0),
                        bool(flags & READ_ONLY_FLAG), bool(flags & IS_COPIED_FLAG),
-                       (device_type, device_id), dtype, shape, strides, data,
+                       (device_type, device_id), dtype, shape, strides, data + byte_offset,
                        max(bits // 8, 1), not has_deleter, size)
 
 

@@ -423,7 +423,7 @@ static PyType_Spec from_numpy_spec = {"interop._exchange.FromNumpy", sizeof(Exch
  * The raw fields of a DLPack capsule, read without consuming it, for _dlpack.read_capsule
  * (which validates them; the ctypes reader there returns the same tuple):
  *   (major, minor, flags, has_deleter, ndim, code, bits, lanes, device_type, device_id,
- *    shape or None, byte strides or None, data + byte_offset)
+ *    shape or None, byte strides or None, data, byte_offset)
  * shape is None when ndim is outside 0..max_ndim or the shape array is NULL; every field
  * after minor is None for a versioned capsule whose major version is not 1 (another
  * layout). Byte strides are element strides times max(bits / 8, 1).
@@ -470,9 +470,9 @@ capsule_header(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         major = m->version.major;
         minor = m->version.minor;
         if (major != 1) {
-            return Py_BuildValue("(IIOOOOOOOOOOO)", major, minor, Py_None, Py_None, Py_None,
+            return Py_BuildValue("(IIOOOOOOOOOOOO)", major, minor, Py_None, Py_None, Py_None,
                                  Py_None, Py_None, Py_None, Py_None, Py_None, Py_None,
-                                 Py_None, Py_None);
+                                 Py_None, Py_None, Py_None);
         }
         flags = m->flags;
         has_deleter = m->deleter != NULL;
@@ -494,11 +494,63 @@ capsule_header(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(strides);
         return NULL;
     }
-    return Py_BuildValue("(IIKOiiiiiiNNK)", major, minor, (unsigned long long)flags,
+    return Py_BuildValue("(IIKOiiiiiiNNKK)", major, minor, (unsigned long long)flags,
                          has_deleter ? Py_True : Py_False, (int)t->ndim, (int)t->dtype.code,
                          (int)t->dtype.bits, (int)t->dtype.lanes, (int)t->device.device_type,
                          (int)t->device.device_id, shape, strides,
-                         (unsigned long long)((uintptr_t)t->data + t->byte_offset));
+                         (unsigned long long)(uintptr_t)t->data,
+                         (unsigned long long)t->byte_offset);
+}
+
+/* -- export_versioned(api, tensor) ---------------------------------------------------------
+ * A "dltensor_versioned" capsule of a framework tensor, made by the type's exchange table
+ * (managed_tensor_from_py_object_no_sync): what its Python __dlpack__(max_version=(1, x))
+ * makes for a host tensor, without the Python frames. Callers pass only tensors whose
+ * memory holds their values (no lazy bits: the table exports memory as it is). The
+ * capsule frees the tensor when dropped unconsumed, as DLPack asks of producers.
+ */
+static void
+versioned_capsule_destructor(PyObject *capsule)
+{
+    if (PyCapsule_IsValid(capsule, "dltensor_versioned")) {  /* never consumed */
+        DLManagedTensorVersioned *m = PyCapsule_GetPointer(capsule, "dltensor_versioned");
+        if (m != NULL && m->deleter != NULL) {
+            m->deleter(m);
+        }
+    }
+    else {
+        PyErr_Clear();  /* IsValid sets nothing, but a consumed capsule may carry no error */
+    }
+}
+
+static PyObject *
+export_versioned(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "export_versioned(api, tensor) takes 2 arguments");
+        return NULL;
+    }
+    const DLPackExchangeAPI *api = PyCapsule_GetPointer(args[0], "dlpack_exchange_api");
+    if (api == NULL) {
+        return NULL;
+    }
+    if (api->version.major != 1 || api->managed_tensor_from_py_object_no_sync == NULL) {
+        PyErr_SetString(PyExc_ValueError, "this DLPack exchange API cannot export tensors");
+        return NULL;
+    }
+    DLManagedTensorVersioned *managed = NULL;
+    if (api->managed_tensor_from_py_object_no_sync(args[1], &managed) != 0 || managed == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "the DLPack exchange API failed to export");
+        }
+        return NULL;
+    }
+    PyObject *capsule = PyCapsule_New(managed, "dltensor_versioned",
+                                      versioned_capsule_destructor);
+    if (capsule == NULL && managed->deleter != NULL) {
+        managed->deleter(managed);
+    }
+    return capsule;
 }
 
 /* capsule_name(capsule): its name, "" for none (PyCapsule_GetName, without ctypes). */
@@ -518,6 +570,8 @@ capsule_name(PyObject *module, PyObject *capsule)
 }
 
 static PyMethodDef exchange_functions[] = {
+    {"export_versioned", (PyCFunction)(void (*)(void))export_versioned, METH_FASTCALL,
+     "A dltensor_versioned capsule of a tensor, through its type's exchange table."},
     {"capsule_name", capsule_name, METH_O, "A capsule's name, \"\" for none."},
     {"capsule_header", (PyCFunction)(void (*)(void))capsule_header, METH_FASTCALL,
      "The raw fields of a DLPack capsule, read without consuming it (see _exchange.c)."},

@@ -28,3 +28,6 @@ def capsule_header(capsule: Any, name: str, versioned: bool, max_ndim: int, /
 
 def capsule_name(capsule: Any, /) -> str:
     """A capsule's name, "" for none."""
+
+def export_versioned(api: Any, tensor: Any, /) -> Any:
+    """A ``dltensor_versioned`` capsule of ``tensor``, through its type's exchange table."""

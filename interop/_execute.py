@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._adapter import Adapter, RouteKind
-from ._dlpack import CapsuleProducer, device_of, negotiate
+from ._dlpack import CapsuleProducer, negotiate
 from ._errors import CopyRequiredError
 from ._plan import Plan
 from ._streams import resolve_stream
@@ -63,7 +63,7 @@ def _dlpack(plan: Plan, src: Adapter, dst: Adapter, stream: Any) -> Run:
                 return dst.from_numpy(src.host_view(x))
             return dst.from_dlpack(x)
         producer = src.dlpack_producer(x)
-        pair = device_of(producer)
+        pair = src.dlpack_device(producer)
         if not host and dst.consumer_names_stream:
             return dst.from_dlpack(StreamForwarder(src, x, producer, pair, stream=stream,
                                                    versioned=dst.dlpack_versioned))

@@ -14,6 +14,7 @@ the adapter's Python-level native call serves, with the same results.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,7 +23,7 @@ from .._adapter import Native
 from .._dtypes import DLPACK_CODES, numpy_dtype
 from .._errors import RouteFallback, UnsupportedDtypeError
 
-__all__ = ["exchange_api", "from_numpy_route", "to_numpy_route"]
+__all__ = ["exchange_api", "from_numpy_route", "to_numpy_route", "versioned_exporter"]
 
 
 def exchange_api(tp: type) -> Any:
@@ -69,3 +70,16 @@ def from_numpy_route(tp: type, names: Iterable[str], other: Native) -> Native | 
         return None
     route: Native = exchange.FromNumpy(api, tuple(_numpy_rows(names)), other, RouteFallback)
     return route
+
+
+def versioned_exporter(tp: type) -> Native | None:
+    """``tensor -> dltensor_versioned capsule`` through the type's table, or ``None``.
+
+    The capsule is the one the type's ``__dlpack__(max_version=(1, x))`` makes for a host
+    tensor; callers hand it only tensors whose memory holds their values.
+    """
+    api = exchange_api(tp)
+    if api is None or exchange is None:
+        return None
+    export: Native = functools.partial(exchange.export_versioned, api)
+    return export

@@ -15,12 +15,13 @@ import numpy as np
 import torch
 
 from .._accel import speedups
-from .._adapter import Adapter, ArrayInfo, Native, RouteKind
+from .._adapter import NO_CONTEXT, Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
+from .._dlpack import device_of
 from .._dtypes import EXTENDED, SUB_BYTE, numpy_dtype, numpy_name, same_width_uint
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, layout_bits, native_contiguous
-from ._c_exchange import from_numpy_route, to_numpy_route
+from ._c_exchange import from_numpy_route, to_numpy_route, versioned_exporter
 
 __all__ = ["TorchAdapter"]
 
@@ -39,6 +40,9 @@ _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 _PLAIN = frozenset(np.dtype(name) for name in _NAMES.values() if name not in EXTENDED)
 #: Read once: Python 3.11 runs a Python-level lookup for every ``RouteKind.X`` read.
 _TO_HUB, _FROM_HUB = RouteKind.SHARE_TO_HUB, RouteKind.SHARE_FROM_HUB
+#: ``tensor -> dltensor_versioned`` through torch's DLPack C exchange table (torch 2.13+).
+_EXPORT_VERSIONED = versioned_exporter(torch.Tensor)
+_CPU_PAIR = (1, 0)
 
 
 def _from_numpy_guarded(x: Any) -> Any:
@@ -202,22 +206,28 @@ class TorchAdapter(Adapter):
 
     def export_context(self, x: Any) -> Any:
         """torch exports a CUDA tensor only while its device is current."""
-        import contextlib
+        return torch.cuda.device(x.device) if x.is_cuda else NO_CONTEXT
 
-        return torch.cuda.device(x.device) if x.is_cuda else contextlib.nullcontext()
+    def dlpack_device(self, producer: Any) -> tuple[int, int]:
+        """A host tensor is ``(kDLCPU, 0)``; torch's ``__dlpack_device__`` is Python."""
+        return _CPU_PAIR if producer.is_cpu else device_of(producer)
 
     def device_clone(self, x: Any) -> Any:
         return x.detach().resolve_conj().resolve_neg().clone(
             memory_format=torch.contiguous_format)
 
     def export(self, producer: Any, *, stream: int | None, versioned: bool) -> object:
-        """Host tensors, legacy capsule: torch's C exporter, the capsule ``__dlpack__`` makes.
+        """Host tensors: torch's C exporter (legacy) or its exchange table (versioned), the
+        capsules ``__dlpack__`` makes.
 
         (Plans resolve conj/neg bits and detach grads before a DLPack hand-off, so the
         exporter never sees a tensor whose raw memory differs from its values.)
         """
-        if stream is None and not versioned and producer.device.type == "cpu":
-            return torch.utils.dlpack.to_dlpack(producer)
+        if stream is None and producer.device.type == "cpu":
+            if not versioned:
+                return torch.utils.dlpack.to_dlpack(producer)
+            if _EXPORT_VERSIONED is not None and not (producer.is_neg() or producer.is_conj()):
+                return _EXPORT_VERSIONED(producer)  # the same capsule, made in C
         return super().export(producer, stream=stream, versioned=versioned)
 
     def producer_stream(self, handle: int | None) -> int | None:

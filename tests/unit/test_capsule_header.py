@@ -45,7 +45,7 @@ def test_readers_agree(index: int, versioned: bool) -> None:
         assert info.strides == array.strides
 
 
-def _corrupt(ndim: int, null_shape: bool) -> object:
+def _corrupt(ndim: int, null_shape: bool, byte_offset: int = 0) -> object:
     """A versioned capsule of a hand-built tensor (kept alive by the returned pair)."""
     managed = _dlpack._DLManagedTensorVersioned()
     managed.version.major, managed.version.minor = 1, 0
@@ -56,6 +56,7 @@ def _corrupt(ndim: int, null_shape: bool) -> object:
     managed.dl_tensor.dtype.code, managed.dl_tensor.dtype.bits = 2, 32
     managed.dl_tensor.dtype.lanes = 1
     managed.dl_tensor.device.device_type = 1
+    managed.dl_tensor.byte_offset = byte_offset  # NULL data plus an offset is still NULL
     new = ctypes.pythonapi.PyCapsule_New
     new.restype, new.argtypes = ctypes.py_object, [ctypes.c_void_p, ctypes.c_char_p,
                                                    ctypes.c_void_p]
@@ -63,12 +64,13 @@ def _corrupt(ndim: int, null_shape: bool) -> object:
     return capsule, managed, shape
 
 
-@pytest.mark.parametrize(("ndim", "null_shape", "words"), [
-    (1000, False, "1000 dimensions"), (-1, False, "-1 dimensions"),
-    (2, True, "no shape array"), (2, False, "NULL data pointer")])
+@pytest.mark.parametrize(("ndim", "null_shape", "offset", "words"), [
+    (1000, False, 0, "1000 dimensions"), (-1, False, 0, "-1 dimensions"),
+    (2, True, 0, "no shape array"), (2, False, 0, "NULL data pointer"),
+    (0, False, 16, "NULL data pointer")])
 def test_corrupt_capsules_are_refused_by_both_readers(ndim: int, null_shape: bool,
-                                                      words: str) -> None:
-    capsule, *_keep = _corrupt(ndim, null_shape)
+                                                      offset: int, words: str) -> None:
+    capsule, *_keep = _corrupt(ndim, null_shape, offset)
     header = exchange.capsule_header(capsule, "dltensor_versioned", True, _dlpack.MAX_NDIM)
     assert header == _dlpack._header_ctypes(capsule, "dltensor_versioned", True,
                                             _dlpack.MAX_NDIM)

@@ -155,3 +155,32 @@ def test_constructors_check_the_capsule() -> None:
     with pytest.raises(TypeError):
         exchange.FromNumpy(torch.Tensor.__dlpack_c_exchange_api__, ((1, 2),), None,
                            RouteFallback)
+
+
+def test_versioned_export_makes_the_capsule_dunder_dlpack_makes() -> None:
+    """torch -> versioned capsule through the table: torch's own capsule, field for field."""
+    from interop._dlpack import read_capsule
+    from interop.adapters.torch import _EXPORT_VERSIONED
+
+    assert _EXPORT_VERSIONED is not None
+    for t in (torch.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4)[:, ::2],
+              torch.zeros((), dtype=torch.int8), torch.ones(2, dtype=torch.bfloat16)):
+        ours, theirs = _EXPORT_VERSIONED(t), t.__dlpack__(max_version=(1, 1))
+        assert read_capsule(ours) == read_capsule(theirs)
+        back = torch.from_dlpack(ours)
+        assert back.data_ptr() == t.data_ptr() and torch.equal(back, t)
+
+
+def test_an_unconsumed_versioned_capsule_frees_its_tensor() -> None:
+    from interop.adapters.torch import _EXPORT_VERSIONED
+
+    assert _EXPORT_VERSIONED is not None
+    t = torch.arange(4.0)
+    gone = weakref.ref(t)
+    capsule = _EXPORT_VERSIONED(t)
+    del t
+    gc.collect()
+    assert gone() is not None  # the capsule keeps the tensor alive
+    del capsule
+    gc.collect()
+    assert gone() is None  # dropped unconsumed: the deleter ran
