@@ -25,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["ALIGNMENT", "aligned_empty", "cpu_importer", "import_cpu"]
+__all__ = ["ALIGNMENT", "aligned_empty", "cpu_importer", "import_cpu", "import_retyped",
+           "imports_retyped"]
 
 #: XLA's CPU client aliases host memory that starts on this boundary and copies the rest.
 ALIGNMENT = 64
@@ -96,3 +97,43 @@ def import_cpu(importer: Importer, capsule: object) -> Any:
     if array.dtype in _WIDE:  # jnp.asarray returns it as it is when 64-bit mode is on
         return jnp.asarray(array, dtype=jax.dtypes.canonicalize_dtype(array.dtype))
     return array
+
+
+def import_retyped(array: np.ndarray, name: str) -> Any:
+    """An ml_dtypes array (bfloat16, float8) into JAX through DLPack, without a copy.
+
+    NumPy cannot export these types, so it exports the same-width unsigned view and the
+    capsule, which interop owns until JAX consumes it, is relabelled with the real type
+    (``retype_capsule``): JAX then aliases the memory where it is 64-byte aligned, as for
+    any other type.
+    """
+    from .._dlpack import CapsuleProducer, retype_capsule
+
+    capsule = retype_capsule(array.view(f"u{array.itemsize}").__dlpack__(stream=None), name)
+    importer = cpu_importer()
+    if importer is None:
+        return jax.dlpack.from_dlpack(CapsuleProducer(capsule, (1, 0)))
+    return import_cpu(importer, capsule)
+
+
+@functools.cache
+def imports_retyped(name: str) -> bool:
+    """Whether JAX takes ``name`` through a relabelled capsule, exactly (probed once).
+
+    True when the result has the type, the bits and the very buffer of an aligned probe;
+    sub-byte types (packed or padded) and anything this JAX refuses stay with copies.
+    """
+    from .._dtypes import DLPACK_CODES, numpy_dtype
+
+    try:
+        dtype = numpy_dtype(name)
+        if DLPACK_CODES[name][1] != 8 * dtype.itemsize:
+            return False
+        raw = np.dtype(f"u{dtype.itemsize}")
+        probe = aligned_empty((8,), dtype)
+        probe.view(raw)[...] = np.arange(1, 9, dtype=raw)
+        got = import_retyped(probe, name)
+        return bool(got.dtype == dtype and got.unsafe_buffer_pointer() == probe.ctypes.data
+                    and np.array_equal(np.asarray(got).view(raw), probe.view(raw)))
+    except Exception:  # noqa: BLE001 - this JAX cannot: the copy serves
+        return False

@@ -22,7 +22,14 @@ from .._dlpack import MAX_NDIM, CapsuleProducer, _read_header
 from .._dtypes import EXTENDED, WIDE, known_numpy_dtypes, numpy_dtype, numpy_name
 from .._errors import InteropError, RouteFallback, UnsupportedDeviceError, UnsupportedDtypeError
 from .._layout import c_strides, is_compact, native_contiguous
-from ._jax_import import ALIGNMENT, aligned_empty, cpu_importer, import_cpu
+from ._jax_import import (
+    ALIGNMENT,
+    aligned_empty,
+    cpu_importer,
+    import_cpu,
+    import_retyped,
+    imports_retyped,
+)
 
 __all__ = ["JaxAdapter"]
 
@@ -169,7 +176,7 @@ class JaxAdapter(Adapter):
         return None if ready is None else int(ready())
 
     def copies_from_hub(self, dtype: str) -> str | None:
-        if dtype in EXTENDED:
+        if dtype in EXTENDED and not imports_retyped(dtype):
             return (f"NumPy cannot export {dtype} (an ml_dtypes type) through DLPack, so JAX "
                     "receives a copy")
         return None
@@ -231,8 +238,12 @@ class JaxAdapter(Adapter):
         compact = is_compact(array.shape, array.strides, array.itemsize)
         if _xla_would_copy(array, compact):
             return self.copy_from_numpy(array)
-        if compact and array.flags.writeable and numpy_name(array.dtype) not in EXTENDED:
-            return _import_host(array)  # aliases when 64-byte aligned
+        if compact and array.flags.writeable:
+            name = numpy_name(array.dtype)
+            if name not in EXTENDED:
+                return _import_host(array)  # aliases when 64-byte aligned
+            if imports_retyped(name):
+                return import_retyped(array, name)  # bfloat16, float8: aliases as well
         return jax.device_put(array, _cpu())  # host data stays on the host, even beside a GPU
 
     def copy_from_numpy(self, view: np.ndarray) -> Any:
@@ -240,7 +251,10 @@ class JaxAdapter(Adapter):
         dtype = view.dtype.newbyteorder("=") if not view.dtype.isnative else view.dtype
         out = aligned_empty(view.shape, dtype)
         np.copyto(out, view, casting="no" if view.dtype.isnative else "equiv")
-        if numpy_name(dtype) in EXTENDED:  # NumPy cannot export these through DLPack
+        name = numpy_name(dtype)
+        if name in EXTENDED:  # NumPy cannot export these through DLPack as they are
+            if imports_retyped(name):
+                return import_retyped(out, name)
             return jax.device_put(out, _cpu())  # which aliases aligned memory too
         return _import_host(out)
 

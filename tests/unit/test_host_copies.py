@@ -304,3 +304,37 @@ def test_a_large_unaligned_raw_capsule_is_copied_once(allocations: list[np.ndarr
     out = interop.to(a.__dlpack__(stream=None), "jax")
     (buffer,) = allocations
     assert _pointer(out) == _pointer(buffer) and np.array_equal(np.asarray(out), a)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float8_e4m3fn", "float8_e5m2"])
+def test_ml_dtypes_memory_is_shared_with_jax_through_a_relabelled_capsule(name: str) -> None:
+    """NumPy cannot export these types; their same-width view's capsule, relabelled, can."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    if not jax_import.imports_retyped(name):
+        pytest.skip(f"this JAX does not import {name} through DLPack")
+    dtype = np.dtype(getattr(ml_dtypes, name))
+    a = jax_import.aligned_empty((4, 8), dtype)
+    a.view(f"u{dtype.itemsize}")[...] = np.arange(32, dtype=f"u{dtype.itemsize}").reshape(4, 8)
+    plan = interop.explain(a, "jax")
+    assert plan.zero_copy and not plan.copy_reasons
+    for copy in (None, False):
+        j = interop.to(a, "jax", copy=copy)
+        assert j.dtype == dtype and j.shape == a.shape
+        assert j.unsafe_buffer_pointer() == a.ctypes.data
+        raw = f"u{dtype.itemsize}"
+        assert np.array_equal(np.asarray(j).view(raw), a.view(raw))  # bit for bit
+    copied = interop.to(a, "jax", copy=True)
+    assert copied.unsafe_buffer_pointer() != a.ctypes.data
+    assert np.array_equal(np.asarray(copied).view(f"u{dtype.itemsize}"),
+                          a.view(f"u{dtype.itemsize}"))
+
+
+def test_unaligned_bfloat16_still_arrives_exactly() -> None:
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    base = jax_import.aligned_empty((17,), np.dtype(ml_dtypes.bfloat16))
+    base[...] = np.arange(17, dtype=np.float32).astype(ml_dtypes.bfloat16)
+    a = base[1:]  # 2 bytes past the boundary: JAX copies what it cannot alias
+    j = interop.to(a, "jax")
+    assert np.array_equal(np.asarray(j).view(np.uint16), a.view(np.uint16))
+    with pytest.raises(interop.CopyRequiredError):
+        interop.to(a, "jax", copy=False)
