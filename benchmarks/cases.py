@@ -98,13 +98,21 @@ def _torch_cases(np: Any, interop: Any, torch: Any) -> list[Case]:
         return rows
     b = np.arange(1000, dtype=np.uint16).view(ml_dtypes.bfloat16)
     tb = torch.from_numpy(b.view(np.uint16)).view(torch.bfloat16)
+    f8 = np.arange(256, dtype=np.uint8).view(ml_dtypes.float8_e4m3fn)
+    tf8 = torch.from_numpy(f8.view(np.uint8)).view(torch.float8_e4m3fn)
     return [*rows,
             Case("formats", "bfloat16 numpy -> torch", partial(interop.to, b, "torch"),
                  lambda: torch.from_numpy(b.view(np.uint16)).view(torch.bfloat16),
                  "from_numpy(b.view(uint16)).view(bfloat16)", 1.3),
             Case("formats", "bfloat16 torch -> numpy", partial(interop.to, tb, "numpy"),
                  lambda: tb.view(torch.uint16).numpy().view(ml_dtypes.bfloat16),
-                 "tb.view(uint16).numpy().view(bfloat16)", 1.3)]
+                 "tb.view(uint16).numpy().view(bfloat16)", 1.3),
+            Case("formats", "float8 numpy -> torch", partial(interop.to, f8, "torch"),
+                 lambda: torch.from_numpy(f8.view(np.uint8)).view(torch.float8_e4m3fn),
+                 "from_numpy(f.view(uint8)).view(float8_e4m3fn)", 1.3),
+            Case("formats", "float8 torch -> numpy", partial(interop.to, tf8, "numpy"),
+                 lambda: tf8.view(torch.uint8).numpy().view(ml_dtypes.float8_e4m3fn),
+                 "tf.view(uint8).numpy().view(float8_e4m3fn)", 1.3)]
 
 
 def _jax_cases(np: Any, interop: Any, jnp: Any, torch: Any) -> list[Case]:
@@ -116,6 +124,20 @@ def _jax_cases(np: Any, interop: Any, jnp: Any, torch: Any) -> list[Case]:
         t = torch.arange(1000, dtype=torch.float32)
         rows.append(Case("hot", "torch -> jax", partial(interop.to, t, "jax"),
                          partial(jnp.from_dlpack, t), "jnp.from_dlpack(t)", 1.0))
+    try:
+        import ml_dtypes
+    except ImportError:
+        return rows
+    b = np.arange(1000, dtype=np.float32).astype(ml_dtypes.bfloat16)
+    jb = jnp.asarray(b)
+    rows += [Case("formats", "bfloat16 numpy -> jax", partial(interop.to, b, "jax"),
+                  partial(jnp.asarray, b), "jnp.asarray(b)", 1.3),
+             Case("formats", "bfloat16 jax -> numpy", partial(interop.to, jb, "numpy"),
+                  partial(np.asarray, jb), "np.asarray(jb)", 1.3)]
+    if torch is not None:
+        tb = torch.from_numpy(b.view(np.uint16)).view(torch.bfloat16)
+        rows.append(Case("formats", "bfloat16 torch -> jax", partial(interop.to, tb, "jax"),
+                         partial(jnp.from_dlpack, tb), "jnp.from_dlpack(tb)", 1.3))
     return rows
 
 
