@@ -106,7 +106,8 @@ class TorchAdapter(Adapter):
         )
 
     def device_of(self, x: Any) -> Device:
-        return _device(x.device)
+        # ``is_cpu`` is a flag; ``x.device`` builds a torch.device (and its type a str)
+        return CPU if x.is_cpu else _device(x.device)
 
     def dlpack_producer(self, x: Any) -> Any:
         return x.detach() if x.requires_grad else x
