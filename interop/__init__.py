@@ -15,12 +15,13 @@ from ._errors import (
     UnsupportedDeviceError,
     UnsupportedDtypeError,
 )
+from ._like import like
 from ._memory import device, framework, shares_memory
 from ._namespace import namespace
 from ._plan import Plan
 from ._registry import AdapterEntry, register, registry, unregister
 from ._streams import NO_SYNC
-from ._tree import is_array, like, to_each, via
+from ._tree import is_array, to_each, via
 
 __version__ = "0.2.0.dev0"
 

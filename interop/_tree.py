@@ -1,4 +1,4 @@
-"""Helpers for library authors: ``like``, ``to_each``, ``via`` and ``is_array``.
+"""Helpers for library authors: ``to_each``, ``via`` and ``is_array`` (``like``: ``_like``).
 
 A library that accepts "any array" converts its inputs once, computes in one
 framework, and hands results back in the caller's framework and device.  All
@@ -28,10 +28,10 @@ from ._convert import to
 from ._devices import Device
 from ._errors import InteropError, NotAnArrayError, RouteFallback
 from ._grad import GradBridge
-from ._registry import adapter_for, on_change, registry, resolve_target
+from ._registry import adapter_for, registry, resolve_target
 from ._remember import ROUTES, CoercedRoute
 
-__all__ = ["is_array", "like", "to_each", "via"]
+__all__ = ["is_array", "to_each", "via"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,8 +42,6 @@ _MISSING = object()
 _PLAIN = frozenset({str, bytes, bytearray, memoryview, int, float, complex, bool, type(None)})
 #: ``_Walker._items``'s loop in C: ``interop.to.run_items`` where the extension is built.
 _run_items: Callable[..., list[Any]] | None = getattr(to, "run_items", None)
-#: Most reference types ``like`` keeps the adapter of (emptied beyond it).
-_MAX_REF_TYPES = 256
 
 
 class _Kind(enum.Enum):
@@ -324,52 +322,6 @@ def _walk(walker: _Walker, tree: Any) -> Any:
     except Exception as exc:
         _finish_note(exc)
         raise
-
-
-def like(x: Any, ref: T, /, *, copy: bool | None = None) -> T:
-    """Convert ``x`` to the framework and device of the array ``ref``.
-
-    ``interop.to(x, interop.framework(ref), device=interop.device(ref), copy=copy)``,
-    but a conversion that stays on the device keeps ``interop.to``'s fast route.
-    """
-    if copy is not None:
-        copy = check_copy(copy)
-    try:
-        adapter = _REF_TYPES.get(type(ref))
-        if adapter is None:
-            adapter = _ref_adapter(ref)
-        device = adapter.device_of(ref)
-        home = adapter_for(x).device_of(x)
-        if home is not device and home != device:
-            return to(x, adapter.name, device=device, copy=copy)  # type: ignore[no-any-return]
-        if copy is None:  # same conversion, eligible for the fast route; no keyword to parse
-            return to(x, adapter.name)  # type: ignore[no-any-return]
-        return to(x, adapter.name, copy=copy)  # type: ignore[no-any-return]
-    except InteropError:
-        raise
-    except Exception as exc:  # what interop_errors_only says, without a wrapper per call
-        raise InteropError(
-            f"interop._like failed inside {type(exc).__module__}: "
-            f"{type(exc).__name__}: {exc}") from exc
-
-
-#: The adapter of each type ``like`` has taken a reference of (``is_array`` held): the
-#: registry's own answer, kept until the registry changes.
-_REF_TYPES: dict[type, Adapter] = {}
-on_change(_REF_TYPES.clear)
-
-
-def _ref_adapter(ref: Any) -> Adapter:
-    if not is_array(ref):
-        raise NotAnArrayError(
-            f"like() takes the framework and device from an array; ref is a "
-            f"{type(ref).__module__}.{type(ref).__qualname__}. Pass an array of a registered "
-            "framework, or call interop.to(x, target) with a framework name."
-        )
-    if len(_REF_TYPES) >= _MAX_REF_TYPES:
-        _REF_TYPES.clear()
-    adapter = _REF_TYPES[type(ref)] = adapter_for(ref)
-    return adapter
 
 
 def _note_plain_sequences(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any],
