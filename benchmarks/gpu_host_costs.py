@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from doubles import FakeCudaProducer
-from harness import compare, environment, pin_threads
+from harness import compare, pin_threads, write_json
 
 CUDA0 = Device("cuda", 0)
 
@@ -136,9 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append({"case": name, "us": stats.median * 1e6, "iqr_us": stats.iqr * 1e6})
             print(f"{name:60} {stats.median * 1e6:8.2f} us  (iqr {stats.iqr * 1e6:.2f})")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"environment": environment(), "rows": out},
-                                              indent=2), encoding="utf-8")
+        write_json(args.json, rows=out)
     return 0
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import compare, environment, pin_threads
+from harness import compare, pin_threads, write_json
 
 COPY_GOAL = 0.9
 SIZES_MB = (1, 16, 256, 1024)
@@ -294,9 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, skipped = run(tuple(args.sizes), tuple(args.peak_sizes), args.budget, args.only)
     report(rows, skipped)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"environment": environment(), "rows": rows,
-                                               "skipped": skipped}, indent=2), encoding="utf-8")
+        write_json(args.json, rows=rows, skipped=skipped)
     return 0
 
 

@@ -10,7 +10,6 @@ machine drift by 10-30% between runs; ``instructions.py`` counts instructions in
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import Case, cases
 
-from harness import compare, environment, pin_threads
+from harness import compare, pin_threads, write_json
 
 
 def measure(case: Case, budget: float) -> dict[str, Any]:
@@ -70,9 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(c, args.budget) for c in found if not args.only or args.only in c.name]
     report(rows, skipped)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"environment": environment(), "rows": rows,
-                                               "skipped": skipped}, indent=2), encoding="utf-8")
+        write_json(args.json, rows=rows, skipped=skipped)
     return 0
 
 

@@ -62,6 +62,13 @@ class RouteKind(enum.Enum):
     __hash__ = object.__hash__
 
 
+# The members as module constants, for hot paths: Python 3.11's EnumType has a
+# ``__getattr__``, so every ``RouteKind.X`` read runs a Python-level ``__getattribute__``
+# (about 850 instructions). In definition order, so they cannot drift from the enum.
+(K_IDENTITY, K_TO_HUB, K_FROM_HUB, K_VIA_HUB, K_DLPACK, K_HOST_COPY, K_TO_HOST, K_FROM_HOST,
+ K_CLONE, K_VIA_HOST) = RouteKind
+
+
 @dataclass(slots=True)
 class Request:
     """What the caller asked of one conversion, for adapters that must act early (DLPack).

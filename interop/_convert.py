@@ -22,17 +22,15 @@ import numpy as np
 
 from ._accel import REASON, speedups
 from ._acquire import Source, acquire, check_copy
-from ._adapter import Adapter, RouteKind
+from ._adapter import K_IDENTITY, Adapter
 from ._devices import Device
 from ._errors import InteropError, RouteFallback, UnsupportedDtypeError
 from ._execute import build
-from ._plan import Plan, Route, identity_plan, make_plan
+from ._plan import SHARE, Plan, identity_plan, make_plan
 from ._registry import on_change, resolve_target
 from ._remember import DEVICE_ROUTES, ROUTES, clear, remember, remember_coerced, use_c_entries
 
 __all__ = ["explain", "planned", "to", "to_numpy", "unsafe_alias"]
-
-_SHARE, _K_IDENTITY = Route.SHARE, RouteKind.IDENTITY  # see _plan: Enum reads cost on 3.11
 
 
 # -- typed overloads: a target name gives the framework's array type (imports for mypy only)
@@ -214,7 +212,7 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
     qualifies too.
     """
     plain = not (plan.detach or plan.resolves_values or (plan.copy is False and plan.may_copy))
-    if not plain or (plan.route is not _SHARE and not plan.handoff_only):
+    if not plain or (plan.route is not SHARE and not plan.handoff_only):
         return None
     return src.native(plan.kind, dst) or dst.native(plan.kind, src)
 
@@ -222,7 +220,7 @@ def _native(plan: Plan, src: Adapter, dst: Adapter) -> Any:
 def _keep(plan: Plan, source: Source, target: Any, device: Any, copy: bool | None, *,
           native: Any, run: Any) -> None:
     tp = type(source.array)
-    if plan.kind is _K_IDENTITY and device is None:
+    if plan.kind is K_IDENTITY and device is None:
         remember(copy, target, device, tp, identity=True)
     elif native is not None:
         remember(copy, target, device, tp, native=native)

@@ -200,9 +200,9 @@ def _device_check(code: int) -> None:
 _handout = threading.Lock()
 _UNUSED = ("dltensor", "dltensor_versioned")
 # names a capsule carries while one conversion owns it (static: a capsule keeps the pointer)
-_CLAIMED = {name: ctypes.c_char_p(f"interop.claimed.{name}".encode()) for name in _UNUSED}
-_ORIGINAL = {name: ctypes.c_char_p(name.encode()) for name in _UNUSED}
 _CLAIMED_NAME = {name: f"interop.claimed.{name}" for name in _UNUSED}
+_CLAIMED = {name: ctypes.c_char_p(claimed.encode()) for name, claimed in _CLAIMED_NAME.items()}
+_ORIGINAL = {name: ctypes.c_char_p(name.encode()) for name in _UNUSED}
 _set_name = ctypes.pythonapi.PyCapsule_SetName
 _set_name.restype, _set_name.argtypes = ctypes.c_int, [ctypes.py_object, ctypes.c_void_p]
 

@@ -13,7 +13,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ._adapter import Adapter, ArrayInfo, RouteKind
+from ._adapter import (
+    K_CLONE,
+    K_DLPACK,
+    K_FROM_HOST,
+    K_FROM_HUB,
+    K_HOST_COPY,
+    K_TO_HOST,
+    K_TO_HUB,
+    K_VIA_HOST,
+    K_VIA_HUB,
+    Adapter,
+    ArrayInfo,
+    RouteKind,
+)
 from ._devices import Device
 from ._dtypes import EXTENDED, refuse_numpy_only
 from ._errors import CopyRequiredError
@@ -83,14 +96,8 @@ class Plan:
         return "\n".join(lines)
 
 
-# Python 3.11's EnumType has a __getattr__, so every ``Route.X`` read runs a Python-level
-# __getattribute__ (about 850 instructions); the planner reads its members as constants.
-_IDENTITY, _SHARE, _COPY = Route.IDENTITY, Route.SHARE, Route.COPY
-_K_DLPACK, _K_TO_HUB, _K_FROM_HUB, _K_VIA_HUB = (
-    RouteKind.DLPACK, RouteKind.SHARE_TO_HUB, RouteKind.SHARE_FROM_HUB, RouteKind.SHARE_VIA_HUB)
-_K_HOST_COPY, _K_TO_HOST, _K_FROM_HOST = (
-    RouteKind.HOST_COPY, RouteKind.TO_HOST, RouteKind.FROM_HOST)
-_K_CLONE, _K_VIA_HOST = RouteKind.DEVICE_CLONE, RouteKind.DEVICE_VIA_HOST
+# Route's members as constants (see ``_adapter.K_DLPACK``: Enum reads cost on 3.11).
+IDENTITY, SHARE, COPY = Route
 
 
 def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
@@ -124,30 +131,30 @@ def make_plan(src: Adapter, info: ArrayInfo, dst: Adapter, *, device: object,
     if handoff_only:
         steps.append(f"copy because {reasons[0]}")
         steps.append(f"hand that new buffer to {dst.name} without copying again")
-        route = _COPY
+        route = COPY
         kind = _share_kind(src, dst, target_device, info)
     elif reasons:
         steps.extend(f"copy because {reason}" for reason in reasons)
         steps.append(_copy_step(info.device, target_device, dst))
-        route = _COPY
+        route = COPY
         kind = _copy_kind(src, dst, info, target_device)
     else:
         steps.append(_share_step(src, dst))
-        route = _SHARE
+        route = SHARE
         kind = _share_kind(src, dst, target_device, info)
-    may_copy = route is _SHARE and dst.may_copy_on_import and src is not dst
+    may_copy = route is SHARE and dst.may_copy_on_import and src is not dst
     if may_copy:
         steps.append(f"{dst.name} may still copy on import (it aliases only aligned memory)")
     # positional, in field order: keywords would cost a dict per class call on 3.11
     return Plan(name, dst.name, info.device, target_device, route, tuple(steps),
-                tuple(reasons) if route is _COPY else (), may_copy, info.requires_grad,
+                tuple(reasons) if route is COPY else (), may_copy, info.requires_grad,
                 handoff_only, copy, info.read_only, bool(info.value_hazards), kind,
                 0 in info.shape, info.dtype)
 
 
 def identity_plan(source: str, target: str, device: Device, copy: bool | None) -> Plan:
     """Same framework and device: the input itself is returned, whatever its dtype."""
-    return Plan(source, target, device, device, _IDENTITY,
+    return Plan(source, target, device, device, IDENTITY,
                 ("same framework and device: the input itself is returned",), (), copy=copy)
 
 
@@ -164,15 +171,15 @@ def _nothing_to_protect(info: ArrayInfo, device: Device) -> bool:
 
 def _share_kind(src: Adapter, dst: Adapter, device: Device, info: ArrayInfo) -> RouteKind:
     if not device.is_host:
-        return _K_DLPACK
+        return K_DLPACK
     if dst.host_hub:
-        return _K_TO_HUB
+        return K_TO_HUB
     if src.host_hub:
-        return _K_FROM_HUB
+        return K_FROM_HUB
     if not dst.dlpack_versioned and info.read_only:
         # a legacy-only consumer: legacy capsules lose READ_ONLY, so a NumPy view carries it
-        return _K_VIA_HUB
-    return _K_DLPACK
+        return K_VIA_HUB
+    return K_DLPACK
 
 
 def _copy_kind(src: Adapter, dst: Adapter, info: ArrayInfo, target: Device) -> RouteKind:
@@ -181,14 +188,14 @@ def _copy_kind(src: Adapter, dst: Adapter, info: ArrayInfo, target: Device) -> R
             and type(src).device_clone is not Adapter.device_clone:
         # a copy within one framework stays inside it (torch bfloat16 needs no ml_dtypes);
         # on the host NumPy copies faster, so it does the copying for the other dtypes
-        return _K_CLONE
+        return K_CLONE
     if source.is_host and target.is_host:
-        return _K_HOST_COPY
+        return K_HOST_COPY
     if target.is_host:
-        return _K_TO_HOST
+        return K_TO_HOST
     if source.is_host:
-        return _K_FROM_HOST
-    return _K_CLONE if source == target else _K_VIA_HOST
+        return K_FROM_HOST
+    return K_CLONE if source == target else K_VIA_HOST
 
 
 def _target_device(source: Device, dst: Adapter, device: object) -> Device:

@@ -25,6 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dlpack import CapsuleProducer, retype_capsule
+from .._dtypes import DLPACK_CODES, numpy_dtype
+
 __all__ = ["ALIGNMENT", "aligned_empty", "cpu_importer", "import_cpu", "import_retyped",
            "imports_retyped"]
 
@@ -107,8 +110,6 @@ def import_retyped(array: np.ndarray, name: str) -> Any:
     (``retype_capsule``): JAX then aliases the memory where it is 64-byte aligned, as for
     any other type.
     """
-    from .._dlpack import CapsuleProducer, retype_capsule
-
     capsule = retype_capsule(array.view(f"u{array.itemsize}").__dlpack__(stream=None), name)
     importer = cpu_importer()
     if importer is None:
@@ -123,8 +124,6 @@ def imports_retyped(name: str) -> bool:
     True when the result has the type, the bits and the very buffer of an aligned probe;
     sub-byte types (packed or padded) and anything this JAX refuses stay with copies.
     """
-    from .._dtypes import DLPACK_CODES, numpy_dtype
-
     try:
         dtype = numpy_dtype(name)
         if DLPACK_CODES[name][1] != 8 * dtype.itemsize:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .._accel import speedups
-from .._adapter import NO_CONTEXT, Adapter, ArrayInfo, Native, RouteKind
+from .._adapter import K_FROM_HUB, K_TO_HUB, NO_CONTEXT, Adapter, ArrayInfo, Native, RouteKind
 from .._devices import CPU, Device
 from .._dlpack import device_of
 from .._dtypes import EXTENDED, SUB_BYTE, numpy_dtype, numpy_name, same_width_uint
@@ -38,8 +38,6 @@ _NAMES: dict[torch.dtype, str] = {
 _DTYPES = {name: dtype for dtype, name in _NAMES.items()}
 #: NumPy dtypes (native order) that torch.from_numpy takes as they are.
 _PLAIN = frozenset(np.dtype(name) for name in _NAMES.values() if name not in EXTENDED)
-#: Read once: Python 3.11 runs a Python-level lookup for every ``RouteKind.X`` read.
-_TO_HUB, _FROM_HUB = RouteKind.SHARE_TO_HUB, RouteKind.SHARE_FROM_HUB
 #: ``tensor -> dltensor_versioned`` through torch's DLPack C exchange table (torch 2.13+).
 _EXPORT_VERSIONED = versioned_exporter(torch.Tensor)
 _CPU_PAIR = (1, 0)
@@ -141,9 +139,9 @@ class TorchAdapter(Adapter):
         from "share a host view"; ``torch.from_numpy`` (behind a writability check)
         refuses every NumPy array that torch cannot alias as it is.
         """
-        if kind is _TO_HUB and peer.host_hub:
+        if kind is K_TO_HUB and peer.host_hub:
             return _native_routes()[0]
-        if kind is _FROM_HUB and peer.host_hub:
+        if kind is K_FROM_HUB and peer.host_hub:
             return _native_routes()[1]
         return None
 
@@ -224,7 +222,7 @@ class TorchAdapter(Adapter):
         (Plans resolve conj/neg bits and detach grads before a DLPack hand-off, so the
         exporter never sees a tensor whose raw memory differs from its values.)
         """
-        if stream is None and producer.device.type == "cpu":
+        if stream is None and producer.is_cpu:
             if not versioned:
                 return torch.utils.dlpack.to_dlpack(producer)
             if _EXPORT_VERSIONED is not None and not (producer.is_neg() or producer.is_conj()):
